@@ -1,0 +1,48 @@
+"""Channel-layer groups and the room events that services announce.
+
+Events about a database change are sent in transaction.on_commit, so a listener
+never hears of a row it cannot yet read. Group names come from server ids only.
+"""
+
+from uuid import UUID
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def room_group(room_id: UUID) -> str:
+    return f"room.{room_id.hex}"
+
+
+def visitor_group(user_id: UUID) -> str:
+    return f"visitor.{user_id.hex}"
+
+
+def send_to_group_on_commit(group: str, event: dict) -> None:
+    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
+
+
+def announce_partner_joined(
+    *, room_id: UUID, user_ids: tuple[UUID, UUID], common_interests: list[str], moved_user_id: UUID | None = None
+) -> None:
+    """Both people of a newly active room learn who they are with.
+
+    A waiting user who is moved into someone else's room is told on their personal
+    group too, because their sockets are still on the room they left.
+    """
+    event = {
+        "type": "partner.joined",
+        "room_id": str(room_id),
+        "user_ids": [str(user_id) for user_id in user_ids],
+        "common_interests": common_interests,
+    }
+    send_to_group_on_commit(room_group(room_id), event)
+    if moved_user_id is not None:
+        send_to_group_on_commit(visitor_group(moved_user_id), event)
+
+
+def announce_partner_left(*, room_id: UUID, user_id: UUID) -> None:
+    send_to_group_on_commit(
+        room_group(room_id), {"type": "partner.left", "room_id": str(room_id), "user_id": str(user_id)}
+    )

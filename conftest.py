@@ -1,0 +1,78 @@
+"""Fixtures shared by every app's tests."""
+
+import json
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+
+def pytest_collection_modifyitems(config, items):
+    if connection.vendor != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://... (make test does in CI)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+class VisitorClient(Client):
+    """A browser-like anonymous visitor: opens the home page, then calls the JSON API with CSRF."""
+
+    def __init__(self):
+        super().__init__(enforce_csrf_checks=True)
+        response = self.get("/")
+        assert response.status_code == 200
+        self.csrf_token = self.cookies["csrftoken"].value
+        self.user_id = self.session["user_id"]
+
+    def api(self, method: str, path: str, body=None, *, csrf: bool = True):
+        headers = {"X-CSRFToken": self.csrf_token} if csrf else {}
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body if body is not None else {})
+        return getattr(self, method)(path, data=data, content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def visitor(db) -> Callable[[], VisitorClient]:
+    return VisitorClient
+
+
+def run_concurrently(worker: Callable[[int], object], count: int, *, threads: int | None = None) -> list:
+    """Run worker(i) for i in range(count) on real threads that start together at a barrier.
+
+    Each thread uses its own database connection, as each daphne worker thread would,
+    and returns it when done. Exceptions are collected and re-raised by the caller's asserts.
+    """
+    threads = threads or count
+    barrier = threading.Barrier(threads)
+    results: list = [None] * count
+    errors: list[BaseException] = []
+    next_index = iter(range(count))
+    lock = threading.Lock()
+
+    def run():
+        barrier.wait()
+        try:
+            while True:
+                with lock:
+                    index = next(next_index, None)
+                if index is None:
+                    return
+                try:
+                    results[index] = worker(index)
+                except BaseException as exc:  # collected: any failure fails the test
+                    errors.append(exc)
+                finally:
+                    connections.close_all()
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=240)
+    assert not any(thread.is_alive() for thread in pool), "a worker thread hung"
+    assert not errors, f"{len(errors)} calls failed, first: {errors[0]!r}"
+    return results

@@ -1,0 +1,102 @@
+"""HTTP adapters for matchmaking: parse, call one service, reply."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat.models import ChatRoom
+from matchmaking.services import Match, find_available_room, leave_room, next_room
+from whimsy_project.api import StrictUUIDField
+
+
+class MatchOutput(serializers.Serializer):
+    room_id = StrictUUIDField()
+    partner_id = serializers.UUIDField(allow_null=True)
+    status = serializers.ChoiceField(choices=["searching", "chatting"])
+    common_interests = serializers.ListField(child=serializers.CharField())
+
+
+def _match_response(match: Match) -> Response:
+    return Response(
+        MatchOutput(
+            {
+                "room_id": match.room_id,
+                "partner_id": match.partner_id,
+                "status": match.status,
+                "common_interests": match.common_interests,
+            }
+        ).data
+    )
+
+
+class _Preferences(serializers.Serializer):
+    # Tags are normalised and limited by the service, which owns the rules.
+    interests = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+                                      required=False, default=list, max_length=20)
+    mode = serializers.ChoiceField(choices=ChatRoom.Mode.choices, required=False)
+
+
+class ChatStartApi(APIView):
+    class InputSerializer(_Preferences):
+        class Meta:
+            ref_name = "ChatStartInput"
+
+    @extend_schema(request=InputSerializer, responses={200: MatchOutput}, summary="Find a stranger")
+    def post(self, request):
+        data = _validated(self.InputSerializer, request)
+        match = find_available_room(
+            user_id=request.user.id,
+            mode=data.get("mode", ChatRoom.Mode.TEXT),
+            interests=data["interests"],
+            ip_hash=request.user.ip_hash,
+        )
+        return _match_response(match)
+
+
+class ChatNextApi(APIView):
+    class InputSerializer(_Preferences):
+        room_id = StrictUUIDField()
+
+        class Meta:
+            ref_name = "ChatNextInput"
+
+    @extend_schema(request=InputSerializer, responses={200: MatchOutput}, summary="Skip to a new stranger")
+    def post(self, request):
+        data = _validated(self.InputSerializer, request)
+        match = next_room(
+            user_id=request.user.id,
+            room_id=data["room_id"],
+            mode=data.get("mode"),
+            interests=data["interests"],
+            ip_hash=request.user.ip_hash,
+        )
+        return _match_response(match)
+
+
+class ChatLeaveApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        room_id = StrictUUIDField()
+
+        class Meta:
+            ref_name = "ChatLeaveInput"
+
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=["left"])
+
+        class Meta:
+            ref_name = "ChatLeaveOutput"
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, summary="End the chat")
+    def post(self, request):
+        data = _validated(self.InputSerializer, request)
+        leave_room(user_id=request.user.id, room_id=data["room_id"])
+        return Response({"status": "left"}, status=status.HTTP_200_OK)
+
+
+def _validated(serializer_class, request) -> dict:
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,106 @@
+"""Matchmaking invariants under real concurrency: threads, separate connections, a barrier.
+
+PostgreSQL only: SQLite has no row locks, so these would prove nothing there.
+"""
+
+import time
+import uuid
+
+import pytest
+from django.db import connection
+
+from chat.models import ChatParticipant, ChatRoom
+from conftest import run_concurrently
+from matchmaking.services import find_available_room, settle_waiting_rooms
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def violations() -> dict[str, int]:
+    """Counts of every state the invariants forbid, straight from SQL."""
+    queries = {
+        "rooms_over_two": """
+            SELECT count(*) FROM (SELECT room_id FROM chat_participants WHERE left_at IS NULL
+                                  GROUP BY room_id HAVING count(*) > 2) t""",
+        "users_in_two_rooms": """
+            SELECT count(*) FROM (SELECT user_id FROM chat_participants WHERE left_at IS NULL
+                                  GROUP BY user_id HAVING count(*) > 1) t""",
+        "matched_with_self": """
+            SELECT count(*) FROM (SELECT room_id FROM chat_participants WHERE left_at IS NULL
+                                  GROUP BY room_id HAVING count(*) = 2 AND count(DISTINCT user_id) < 2) t""",
+        "active_rooms_not_two": """
+            SELECT count(*) FROM chat_rooms r WHERE r.status = 'active' AND
+                (SELECT count(*) FROM chat_participants p WHERE p.room_id = r.id AND p.left_at IS NULL) <> 2""",
+        "waiting_rooms_not_one": """
+            SELECT count(*) FROM chat_rooms r WHERE r.status = 'waiting' AND
+                (SELECT count(*) FROM chat_participants p WHERE p.room_id = r.id AND p.left_at IS NULL) <> 1""",
+    }
+    with connection.cursor() as cursor:
+        found = {}
+        for name, sql in queries.items():
+            cursor.execute(sql)
+            found[name] = cursor.fetchone()[0]
+    return found
+
+
+def test_a_storm_of_500_starters_breaks_no_invariant(capsys):
+    users = [uuid.uuid4() for _ in range(500)]
+
+    started = time.monotonic()
+    matches = run_concurrently(lambda i: find_available_room(user_id=users[i]), len(users), threads=32)
+    settle_waiting_rooms()
+    elapsed = time.monotonic() - started
+
+    assert violations() == dict.fromkeys(violations(), 0)
+    open_rooms = dict(ChatParticipant.objects.filter(left_at__isnull=True).values_list("user_id", "room_id"))
+    assert set(open_rooms) == set(users), "everyone is in exactly one open room"
+    assert ChatRoom.objects.filter(status=ChatRoom.Status.WAITING).count() <= len(users) % 2
+    # A match reported as a pairing is real: both people are in that room.
+    for user_id, match in zip(users, matches):
+        if match.partner_id is not None and open_rooms[user_id] == match.room_id:
+            assert open_rooms[match.partner_id] == match.room_id
+    with capsys.disabled():
+        print(f"\nstorm: {len(users)} users, 32 threads, {elapsed:.2f} s, violations: 0")
+
+
+def test_the_same_user_starting_twice_at_once_gets_one_room():
+    user = uuid.uuid4()
+    first, second = run_concurrently(lambda _: find_available_room(user_id=user), 2)
+
+    assert first.room_id == second.room_id
+    assert ChatParticipant.objects.filter(user_id=user, left_at__isnull=True).count() == 1
+    assert ChatRoom.objects.count() == 1
+
+
+def test_two_users_starting_at_the_same_instant_end_up_paired():
+    for _ in range(20):  # the race is narrow: try it many times
+        ChatParticipant.objects.all().delete()
+        ChatRoom.objects.all().delete()
+        alice, bob = uuid.uuid4(), uuid.uuid4()
+
+        run_concurrently(lambda i: find_available_room(user_id=(alice, bob)[i]), 2)
+        settle_waiting_rooms()
+
+        rooms = dict(ChatParticipant.objects.filter(left_at__isnull=True).values_list("user_id", "room_id"))
+        assert rooms[alice] == rooms[bob]
+        assert ChatRoom.objects.get(id=rooms[alice]).status == ChatRoom.Status.ACTIVE
+
+
+def test_mixed_modes_and_interests_under_concurrency_keep_the_invariants():
+    users = [uuid.uuid4() for _ in range(120)]
+
+    def start(i: int):
+        return find_available_room(
+            user_id=users[i], mode=("text", "video")[i % 2], interests=[("a", "b", "c")[i % 3]] if i % 4 else []
+        )
+
+    run_concurrently(start, len(users), threads=16)
+
+    assert violations() == dict.fromkeys(violations(), 0)
+    pairs = ChatParticipant.objects.filter(left_at__isnull=True, room__status="active").values_list(
+        "room__mode", "room_id"
+    )
+    modes_by_room: dict = {}
+    for mode, room_id in pairs:
+        modes_by_room.setdefault(room_id, set()).add(mode)
+    assert all(len(modes) == 1 for modes in modes_by_room.values())

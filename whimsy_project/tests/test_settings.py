@@ -1,0 +1,58 @@
+"""Bad configuration fails at start-up with a message naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_settings(**env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; settings.DATABASES"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "whimsy_project.settings", "DEBUG": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/whimsy"}, "DATABASE_URL must be a postgres:// or sqlite:// URL"),
+        ({"DATABASE_URL": "postgres://localhost:99999/whimsy"}, "DATABASE_URL could not be parsed"),
+        ({"DATABASE_URL": "postgres://localhost:5432"}, "DATABASE_URL must name a database"),
+        ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL must be a redis://"),
+        ({"REDIS_URL": "redis://127.0.0.1:notaport/0"}, "REDIS_URL has an invalid port"),
+        ({"DEBUG": "maybe"}, "DEBUG must be a boolean"),
+        ({"DEBUG": "0"}, "SECRET_KEY must be set when DEBUG is off"),
+        ({"INTEREST_FALLBACK_SECONDS": "soon"}, "INTEREST_FALLBACK_SECONDS must be a whole number"),
+        ({"CSRF_TRUSTED_ORIGINS": "example.com"}, "CSRF_TRUSTED_ORIGINS entries need a scheme"),
+    ],
+)
+def test_a_bad_value_fails_with_a_clear_message(env, message):
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_good_values_load():
+    result = load_settings(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/whimsy", REDIS_URL="redis://127.0.0.1:6379/0"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_embedded_default_is_sqlite_with_immediate_transactions(settings):
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("the suite runs on DATABASE_URL, not the embedded default")
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert options["transaction_mode"] == "IMMEDIATE"
