@@ -46,3 +46,8 @@ def announce_partner_left(*, room_id: UUID, user_id: UUID) -> None:
     send_to_group_on_commit(
         room_group(room_id), {"type": "partner.left", "room_id": str(room_id), "user_id": str(user_id)}
     )
+
+
+def announce_visitor_banned(*, user_id: UUID, until: str | None) -> None:
+    """Every live socket of this visitor closes (code 4003) and their partners are told."""
+    send_to_group_on_commit(visitor_group(user_id), {"type": "visitor.banned", "until": until})

@@ -72,6 +72,9 @@ class ChatParticipant(models.Model):
     user = models.ForeignKey(Visitor, on_delete=models.CASCADE, db_column="user_id", related_name="participations")
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
+    # Refreshed by the participant's live socket; a sweep ends participations whose
+    # sockets died without a disconnect (a crashed server process).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "chat_participants"
