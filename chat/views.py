@@ -1,7 +1,83 @@
+"""The pages people use. Each renders a template; the behaviour lives in static/js."""
+
+from functools import wraps
+from uuid import UUID
+
+from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+from reports.models import Report
+
+# Stranger-written text is only ever inserted as text, and this keeps it that way:
+# no inline script, nothing loaded from elsewhere, no framing.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+MAX_MESSAGE_LENGTH = 2000
+
+# Only the chat page may ask for the camera and microphone.
+PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=(), payment=()"
 
 
-@ensure_csrf_cookie
+def page(view):
+    """A page view: GET/HEAD only, sets the csrftoken cookie the JS API client echoes, strict headers."""
+
+    @require_safe
+    @ensure_csrf_cookie
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response["Permissions-Policy"] = PERMISSIONS_POLICY
+        return response
+
+    return wrapper
+
+
+@page
 def home(request):
-    return render(request, "home.html")
+    return render(
+        request,
+        "home.html",
+        {"max_interests": settings.MAX_INTERESTS, "max_interest_length": settings.MAX_INTEREST_LENGTH},
+    )
+
+
+@page
+def chat(request):
+    return render(
+        request, "chat.html", {"max_message_length": MAX_MESSAGE_LENGTH, **_report_form_context(room_id=None)}
+    )
+
+
+@page
+def report(request):
+    return render(request, "report.html", _report_form_context(room_id=_uuid_or_none(request.GET.get("room"))))
+
+
+def _report_form_context(*, room_id: UUID | None) -> dict:
+    return {
+        "room_id": room_id,
+        "reasons": Report.Reason.choices,
+        "details_max_length": Report._meta.get_field("details").max_length,
+    }
+
+
+def _uuid_or_none(raw: str | None) -> UUID | None:
+    try:
+        return UUID(raw) if raw else None
+    except ValueError:
+        return None
