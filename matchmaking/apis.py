@@ -7,7 +7,8 @@ from rest_framework.views import APIView
 
 from chat.models import ChatRoom
 from matchmaking.services import Match, find_available_room, leave_room, next_room
-from whimsy_project.api import StrictUUIDField
+from whimsy_project.api import StrictUUIDField, validated_input
+from whimsy_project.ratelimit import enforce, match_limit
 
 
 class MatchOutput(serializers.Serializer):
@@ -44,7 +45,8 @@ class ChatStartApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: MatchOutput}, summary="Find a stranger")
     def post(self, request):
-        data = _validated(self.InputSerializer, request)
+        enforce(scope="match", key=str(request.user.id), limit=match_limit())
+        data = validated_input(self.InputSerializer, request)
         match = find_available_room(
             user_id=request.user.id,
             mode=data.get("mode", ChatRoom.Mode.TEXT),
@@ -63,7 +65,8 @@ class ChatNextApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: MatchOutput}, summary="Skip to a new stranger")
     def post(self, request):
-        data = _validated(self.InputSerializer, request)
+        enforce(scope="match", key=str(request.user.id), limit=match_limit())
+        data = validated_input(self.InputSerializer, request)
         match = next_room(
             user_id=request.user.id,
             room_id=data["room_id"],
@@ -89,14 +92,6 @@ class ChatLeaveApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, summary="End the chat")
     def post(self, request):
-        data = _validated(self.InputSerializer, request)
+        data = validated_input(self.InputSerializer, request)
         leave_room(user_id=request.user.id, room_id=data["room_id"])
         return Response({"status": "left"}, status=status.HTTP_200_OK)
-
-
-def _validated(serializer_class, request) -> dict:
-    if not isinstance(request.data, dict):
-        raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

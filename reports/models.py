@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -47,6 +49,14 @@ class Report(models.Model):
         return f"Report {self.pk} against {self.reported_user_id} ({self.reason})"
 
 
+class BanQuerySet(models.QuerySet):
+    def active(self, *, now: datetime) -> "BanQuerySet":
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), lifted_at__isnull=True)
+
+    def ended(self, *, now: datetime) -> "BanQuerySet":
+        return self.filter(Q(expires_at__lte=now) | Q(lifted_at__isnull=False))
+
+
 class Ban(models.Model):
     visitor = models.ForeignKey(
         Visitor, null=True, blank=True, on_delete=models.CASCADE, db_column="user_id", related_name="bans"
@@ -59,6 +69,11 @@ class Ban(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty means permanent.")
     lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = BanQuerySet.as_manager()
 
     class Meta:
         db_table = "bans"

@@ -12,8 +12,8 @@ def ban_active_for(*, visitor_id: UUID, ip_hash: str = "") -> Ban | None:
     if ip_hash:
         targets |= Q(ip_hash=ip_hash)
     return (
-        Ban.objects.filter(targets, lifted_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        Ban.objects.active(now=timezone.now())
+        .filter(targets)
         .order_by(F("expires_at").desc(nulls_first=True))
         .first()
     )

@@ -16,13 +16,26 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
-def error_response(*, code: str, detail: str, status_code: int, headers: dict | None = None) -> Response:
-    return Response({"error": {"code": code, "detail": detail}}, status=status_code, headers=headers)
+def validated_input(serializer_class, request) -> dict:
+    """The request body checked by `serializer_class`; a non-object body is a 400 too."""
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def error_response(
+    *, code: str, detail: str, status_code: int, headers: dict | None = None, extra: dict | None = None
+) -> Response:
+    return Response({"error": {"code": code, "detail": detail, **(extra or {})}}, status=status_code, headers=headers)
 
 
 def exception_handler(exc, context):
     if isinstance(exc, WhimsyError):
-        return error_response(code=exc.code, detail=exc.detail, status_code=exc.status)
+        return error_response(
+            code=exc.code, detail=exc.detail, status_code=exc.status, headers=exc.headers(), extra=exc.extra()
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -13,6 +13,13 @@ class WhimsyError(Exception):
         self.detail = detail or self.default_detail
         super().__init__(self.detail)
 
+    def extra(self) -> dict:
+        """Fields added to the error object beside code and detail."""
+        return {}
+
+    def headers(self) -> dict:
+        return {}
+
 
 class InvalidInput(WhimsyError):
     status = 400
@@ -45,3 +52,30 @@ class Banned(WhimsyError):
         self.until = until
         when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "permanently"
         super().__init__(f"You are banned from Whimsy {when} for breaking the rules.")
+
+
+class RateLimited(WhimsyError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"Too many requests: please wait {retry_after} s and try again.")
+
+    def extra(self) -> dict:
+        return {"retry_after": self.retry_after}
+
+    def headers(self) -> dict:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class NoPartnerToReport(WhimsyError):
+    status = 409
+    code = "no_partner"
+    default_detail = "Nobody joined you in this chat room, so there is no one to report."
+
+
+class AlreadyReported(WhimsyError):
+    status = 409
+    code = "already_reported"
+    default_detail = "You have already reported the stranger from this chat."

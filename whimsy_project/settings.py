@@ -174,3 +174,17 @@ MAX_INTEREST_LENGTH = 30
 
 # Client addresses: how many proxies in front of us append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# Moderation: a visitor reported by this many distinct people (0 = never) within the
+# window is banned automatically for AUTO_BAN_HOURS, pending a moderator's review.
+AUTO_BAN_REPORTERS = env_int("AUTO_BAN_REPORTERS", 3, minimum=0)
+AUTO_BAN_WINDOW_HOURS = env_int("AUTO_BAN_WINDOW_HOURS", 24, minimum=1)
+AUTO_BAN_HOURS = env_int("AUTO_BAN_HOURS", 24, minimum=1)
+REPORT_EVIDENCE_MESSAGES = 50
+
+# Rate limits per visitor (token buckets shared through Redis when REDIS_URL is set):
+# a burst, then a sustained rate.
+RATE_LIMIT_MATCH_BURST = env_int("RATE_LIMIT_MATCH_BURST", 10, minimum=1)
+RATE_LIMIT_MATCH_PER_MINUTE = env_int("RATE_LIMIT_MATCH_PER_MINUTE", 30, minimum=1)
+RATE_LIMIT_REPORT_BURST = env_int("RATE_LIMIT_REPORT_BURST", 5, minimum=1)
+RATE_LIMIT_REPORT_PER_HOUR = env_int("RATE_LIMIT_REPORT_PER_HOUR", 20, minimum=1)

@@ -1,0 +1,179 @@
+"""Reports and bans: every moderation write goes through here.
+
+Lock order, shared with matchmaking: the reported visitor's row first, then room rows
+(through matchmaking.services.leave_room). Locking the reported visitor also serialises
+concurrent reports against one person, so the automatic ban is decided once.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from chat.events import announce_visitor_banned
+from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
+from chat.selectors import participation_open_for
+from matchmaking.services import leave_room
+from reports.models import Ban, Report
+from whimsy_project.errors import AlreadyLeft, AlreadyReported, NoPartnerToReport, NotParticipant, RoomNotFound
+
+BAN_24_HOURS = timedelta(hours=24)
+BAN_7_DAYS = timedelta(days=7)
+
+
+@transaction.atomic
+def report_create(*, reporter_id: UUID, room_id: UUID, reason: str, details: str = "") -> Report:
+    """Report the stranger the reporter was paired with in this room, once per pairing.
+
+    The room's last messages are copied into the report, so purging messages later
+    does not erase what the moderator needs to see.
+    """
+    room = ChatRoom.objects.filter(id=room_id).first()
+    if room is None:
+        raise RoomNotFound()
+    user_ids = set(ChatParticipant.objects.filter(room=room).values_list("user_id", flat=True))
+    if reporter_id not in user_ids:
+        raise NotParticipant()
+    partners = user_ids - {reporter_id}
+    if not partners:
+        raise NoPartnerToReport()
+    (reported_id,) = partners  # a room is joined once: it never holds more than two people
+    reported = Visitor.objects.select_for_update().get(id=reported_id)
+    if Report.objects.filter(reporter_id=reporter_id, room=room).exists():
+        raise AlreadyReported()
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                reporter_id=reporter_id,
+                reported_user=reported,
+                room=room,
+                reason=reason,
+                details=details,
+                evidence=_evidence(room=room, reporter_id=reporter_id, reported_id=reported_id),
+            )
+    except IntegrityError:
+        # The same person's two simultaneous reports: the unique constraint kept one.
+        raise AlreadyReported() from None
+    _auto_ban_if_reported_enough(visitor=reported)
+    return report
+
+
+@transaction.atomic
+def ban_visitor(
+    *, visitor_id: UUID, duration: timedelta | None, by: AbstractBaseUser | None, reason: str = ""
+) -> Ban:
+    """A moderator's ban (duration None = permanent); the visitor's open reports are settled by it."""
+    visitor = Visitor.objects.select_for_update().get(id=visitor_id)
+    ban = _impose_ban(visitor=visitor, duration=duration, by=by, reason=reason)
+    Report.objects.filter(reported_user=visitor, status=Report.Status.OPEN).update(
+        status=Report.Status.ACTIONED, handled_by=by, handled_at=ban.created_at
+    )
+    return ban
+
+
+@transaction.atomic
+def reports_dismiss(*, report_ids: Iterable[int], by: AbstractBaseUser) -> int:
+    """Close open reports as unfounded; returns how many were open."""
+    return Report.objects.filter(id__in=list(report_ids), status=Report.Status.OPEN).update(
+        status=Report.Status.DISMISSED, handled_by=by, handled_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def ban_lift(*, ban_id: int, by: AbstractBaseUser) -> bool:
+    """End a ban now; False if it had already been lifted."""
+    return bool(
+        Ban.objects.filter(id=ban_id, lifted_at__isnull=True).update(lifted_at=timezone.now(), lifted_by=by)
+    )
+
+
+def bans_scrub_ended(*, dry_run: bool = False) -> int:
+    """Forget the hashed address of bans that are over (expired or lifted).
+
+    The address hash is kept only while it keeps someone out; the ban itself stays as
+    the visitor's history. Bans on an address alone keep their only target.
+    """
+    ended = Ban.objects.ended(now=timezone.now()).filter(visitor__isnull=False).exclude(ip_hash="")
+    if dry_run:
+        return ended.count()
+    return ended.update(ip_hash="")
+
+
+# --- steps ------------------------------------------------------------------------
+
+
+def _impose_ban(*, visitor: Visitor, duration: timedelta | None, by: AbstractBaseUser | None, reason: str) -> Ban:
+    """Create the ban, end the visitor's open room (the partner is told) and close their sockets."""
+    now = timezone.now()
+    ban = Ban.objects.create(
+        visitor=visitor,
+        ip_hash=visitor.ip_hash,
+        reason=reason,
+        created_by=by,
+        expires_at=now + duration if duration is not None else None,
+    )
+    participation = participation_open_for(user_id=visitor.id)
+    if participation is not None:
+        try:
+            leave_room(user_id=visitor.id, room_id=participation.room_id)
+        except AlreadyLeft:
+            pass  # the partner ended the room a moment ago: nothing left to end
+    announce_visitor_banned(user_id=visitor.id, until=ban.expires_at.isoformat() if ban.expires_at else None)
+    return ban
+
+
+def _auto_ban_if_reported_enough(*, visitor: Visitor) -> Ban | None:
+    """Ban for AUTO_BAN_HOURS once AUTO_BAN_REPORTERS distinct people reported within the window.
+
+    Reports made before the visitor's latest ban were already answered by it, and
+    dismissed ones were judged unfounded: neither counts again. The reports stay open
+    so that a moderator reviews the automatic decision.
+    """
+    threshold = settings.AUTO_BAN_REPORTERS
+    if not threshold:
+        return None
+    now = timezone.now()
+    since = now - timedelta(hours=settings.AUTO_BAN_WINDOW_HOURS)
+    last_ban = Ban.objects.filter(visitor=visitor).aggregate(at=Max("created_at"))["at"]
+    if last_ban is not None:
+        since = max(since, last_ban)
+    reporters = (
+        Report.objects.filter(reported_user=visitor, created_at__gte=since)
+        .exclude(status=Report.Status.DISMISSED)
+        .values("reporter_id")
+        .distinct()
+        .count()
+    )
+    if reporters < threshold:
+        return None
+    return _impose_ban(
+        visitor=visitor,
+        duration=timedelta(hours=settings.AUTO_BAN_HOURS),
+        by=None,
+        reason=f"Automatic: reported by {reporters} people within {settings.AUTO_BAN_WINDOW_HOURS} h.",
+    )
+
+
+def _evidence(*, room: ChatRoom, reporter_id: UUID, reported_id: UUID) -> list[dict]:
+    """The room's last messages, oldest first, each sender named by role and id."""
+    roles = {reporter_id: "reporter", reported_id: "reported"}
+    latest = (
+        ChatMessage.objects.filter(room=room)
+        .order_by("-timestamp", "-id")
+        .values("id", "sender_id", "message", "timestamp", "is_system")[: settings.REPORT_EVIDENCE_MESSAGES]
+    )
+    return [
+        {
+            "id": str(message["id"]),
+            "sender": "system" if message["is_system"] else roles.get(message["sender_id"], "unknown"),
+            "sender_id": str(message["sender_id"]) if message["sender_id"] else None,
+            "text": message["message"],
+            "timestamp": message["timestamp"].isoformat(),
+        }
+        for message in reversed(latest)
+    ]
