@@ -1,9 +1,11 @@
-"""Builders for moderation tests: real pairings made through the matchmaking service."""
+"""Builders for moderation tests: real pairings made through the matchmaking service, group listeners."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
-import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
 from chat.models import ChatMessage, ChatRoom, Visitor
 from matchmaking.services import find_available_room
@@ -33,10 +35,29 @@ def pair(*, first: uuid.UUID | None = None, second: uuid.UUID | None = None, ip_
     return Pairing(room_id=waiting.room_id, first=first, second=second)
 
 
-@pytest.fixture
-def pairing(db) -> Pairing:
-    return pair()
-
-
 def visitor_row(user_id: uuid.UUID) -> Visitor:
     return Visitor.objects.get(id=user_id)
+
+
+class GroupListener:
+    """A channel subscribed to a group, as a consumer would be, for asserting events."""
+
+    def __init__(self, group: str):
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+        async_to_sync(self.layer.group_add)(group, self.channel)
+
+    def receive(self, *, timeout: float = 2) -> dict:
+        async def receive_within():
+            return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+
+        return async_to_sync(receive_within)()
+
+    def events(self, *, timeout: float = 0.3) -> list[dict]:
+        """Every event that arrives until `timeout` passes without another."""
+        received = []
+        while True:
+            try:
+                received.append(self.receive(timeout=timeout))
+            except TimeoutError:
+                return received
