@@ -1,5 +1,7 @@
 """Whimsy settings: every deployment choice comes from the environment (see README)."""
 
+import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +81,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", BASE_DIR / "db.sqlite3")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: browser tests serve the app from a separate daphne process.
+    # One per test run, so that runs side by side do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": Path(tempfile.gettempdir()) / f"whimsy-test-{os.getpid()}.sqlite3"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")
