@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install
+.PHONY: run test install bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,7 @@ run: install
 
 test: install
 	DEBUG=$${DEBUG-1} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks against PostgreSQL and Redis (see README, Benchmarks); one alone: make bench BENCH_ARGS="relay --pairs 50".
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (see README, Benchmarks). Not part of the product."""

@@ -1,0 +1,122 @@
+"""Message and signal relay over real WebSockets: Whimsy beside two baselines, in one run.
+
+Servers, each measured with the same load generator (bench/load.py) and the same pairs:
+- whimsy: daphne + channels-redis + PostgreSQL, the product's room socket; identities come
+  from GET / and POST /api/chat/start like a browser's;
+- raw: bench/raw_relay.py, a bare `websockets` relay (the ceiling of one Python process);
+- tutorial: bench/tutorial_asgi.py, the Channels tutorial's group_send chat consumer on the
+  same daphne and Redis, storing nothing.
+
+For each frame kind (message: stored and acknowledged; signal: relayed only), every pair
+sends at fixed rates (open loop) and then as fast as the protocol allows (closed loop:
+a message waits for its ack; a signal waits for the partner's reply signal).
+"""
+
+import argparse
+import asyncio
+
+from bench import harness
+from bench.harness import emit, ms, note, percentile, ratio
+from bench.load import RelayLoad, gather_limited, matched_pairs, new_room_id, open_socket, pair_up
+
+SERVERS = ["whimsy", "tutorial", "raw"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench relay")
+    parser.add_argument("--pairs", type=int, default=500)
+    parser.add_argument("--rates", type=float, nargs="*", default=[2, 10, 20], help="messages/s per pair")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each phase")
+    parser.add_argument("--kinds", nargs="+", default=["message", "signal"], choices=["message", "signal"])
+    parser.add_argument("--servers", nargs="+", default=SERVERS, choices=SERVERS)
+    args = parser.parse_args(argv)
+    results = {}
+    for server in args.servers:
+        results[server] = asyncio.run(_measure(server, args))
+    _compare(results, args)
+
+
+def _server(name: str) -> harness.Server:
+    if name == "raw":
+        return harness.Server(
+            lambda port: [harness.PYTHON, "-m", "bench.raw_relay", str(port)], env=harness.server_env(), name="raw relay"
+        )
+    if name == "tutorial":
+        return harness.daphne("bench.tutorial_asgi:application")
+    harness.empty_chat_tables()
+    return harness.daphne("whimsy_project.asgi:application")
+
+
+async def _connect(server: harness.Server, name: str, pairs: int) -> list:
+    if name == "whimsy":
+        identities = await matched_pairs(server.port, pairs)
+        people = [person for pair in identities for person in pair]
+        urls = [(f"{server.ws_base}/ws/chat/{p.room_id}/", p.cookie) for p in people]
+    else:
+        rooms = [new_room_id() for _ in range(pairs)]
+        urls = [(f"{server.ws_base}/ws/chat/{room}/", "") for room in rooms for _ in range(2)]
+    opened = await gather_limited(
+        (open_socket(url, origin=server.origin, cookie=cookie) for url, cookie in urls), limit=50
+    )
+    return [ws for ws, _first, _seconds in opened]
+
+
+async def _measure(name: str, args) -> dict:
+    server = _server(name)
+    results: dict = {}
+    try:
+        note(f"relay: {name} on port {server.port}, connecting {args.pairs} pairs")
+        load = RelayLoad(pair_up(await _connect(server, name, args.pairs)))
+        pairs = len(load.peers) // 2
+        cpu_before = server.cpu_seconds()
+        for kind in args.kinds:
+            for rate in [*args.rates, None]:
+                phase_name = "closed" if rate is None else f"open-{rate:g}"
+                phase = await load.run_phase(kind=kind, seconds=args.seconds, rate_per_pair=rate)
+                figures = {
+                    "offered_per_s": round(phase.sent / args.seconds, 1),
+                    "delivered_per_s": round(phase.delivered_in_window / args.seconds, 1),
+                    "latency_p50_ms": ms(percentile(phase.latencies, 0.5)),
+                    "latency_p99_ms": ms(percentile(phase.latencies, 0.99)),
+                    "lost": phase.sent - phase.delivered,
+                    "duplicates": phase.duplicates,
+                }
+                if kind == "message":
+                    figures["unacked"] = phase.sent - phase.acked
+                if phase.errors:
+                    figures["errors"] = phase.errors
+                for figure, value in figures.items():
+                    emit("relay", figure, value, kind=kind, server=name, phase=phase_name, pairs=pairs)
+                results[(kind, phase_name)] = figures
+        emit("relay", "server_cpu_s", round(server.cpu_seconds() - cpu_before, 1), server=name, pairs=pairs)
+        await load.close()
+    finally:
+        server.stop()
+    return results
+
+
+def _compare(results: dict, args) -> None:
+    ours = results.get("whimsy")
+    if not ours:
+        return
+    targets = {
+        ("signal", "tutorial"): ">= 2",
+        ("signal", "raw"): ">= 0.25",
+        ("message", "raw"): ">= 0.10",
+    }
+    for kind in args.kinds:
+        for baseline in ("tutorial", "raw"):
+            if baseline not in results:
+                continue
+            for phase_name in [f"open-{r:g}" for r in args.rates] + ["closed"]:
+                key = (kind, phase_name)
+                labels = {"kind": kind, "phase": phase_name, "baseline": baseline}
+                if phase_name == "closed" and (kind, baseline) in targets:
+                    labels["target"] = targets[(kind, baseline)]
+                emit(
+                    "relay", "throughput_ratio",
+                    ratio(ours[key]["delivered_per_s"], results[baseline][key]["delivered_per_s"]), **labels,
+                )
+    if "message" in args.kinds and 2.0 in args.rates:
+        emit("relay", "latency_p99_ms_at_2_per_pair", ours[("message", "open-2")]["latency_p99_ms"],
+             kind="message", server="whimsy", target="< 50 ms at 500 pairs")
