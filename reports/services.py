@@ -11,8 +11,9 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from chat.events import announce_visitor_banned
@@ -102,6 +103,36 @@ def bans_scrub_ended(*, dry_run: bool = False) -> int:
     if dry_run:
         return ended.count()
     return ended.update(ip_hash="")
+
+
+MODERATORS_GROUP = "Moderators"
+# Exactly what moderation needs: read the queue, visitors and rooms; act on reports; make
+# and lift bans. Nothing deletes, and nothing edits a transcript.
+MODERATOR_PERMISSIONS = (
+    ("reports", "view_report"),
+    ("reports", "change_report"),
+    ("reports", "view_ban"),
+    ("reports", "add_ban"),
+    ("reports", "change_ban"),
+    ("chat", "view_visitor"),
+    ("chat", "view_chatroom"),
+    ("chat", "view_chatparticipant"),
+    ("chat", "view_chatmessage"),
+)
+
+
+@transaction.atomic
+def moderators_group_sync() -> Group:
+    """Create the Moderators group, or reset its permissions to exactly MODERATOR_PERMISSIONS."""
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    wanted = Q()
+    for app_label, codename in MODERATOR_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    permissions = list(Permission.objects.filter(wanted))
+    if len(permissions) != len(MODERATOR_PERMISSIONS):
+        raise LookupError("Some moderator permissions do not exist yet: run migrate first.")
+    group.permissions.set(permissions)
+    return group
 
 
 # --- steps ------------------------------------------------------------------------
