@@ -78,8 +78,8 @@ class LocalBuckets:
             return bucket.take()
 
     def _forget_oldest(self) -> None:
-        # Least recently used first; forgetting a full bucket loses nothing, and past
-        # max_keys the oldest goes even if it is not full (bounded memory wins).
+        # Least recently used first: usually an idle, refilled bucket, so forgetting it
+        # changes nothing; memory stays bounded whatever callers do.
         while len(self._buckets) > self._max_keys:
             self._buckets.popitem(last=False)
 
