@@ -33,6 +33,17 @@ class VisitorClient(Client):
         return getattr(self, method)(path, data=data, content_type="application/json", headers=headers)
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A new channel layer for each test: every async test has its own event loop, and
+    the Redis layer's receive lock and connections belong to the loop that made them."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def visitor(db) -> Callable[[], VisitorClient]:
     return VisitorClient

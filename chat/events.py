@@ -4,11 +4,16 @@ Events about a database change are sent in transaction.on_commit, so a listener
 never hears of a row it cannot yet read. Group names come from server ids only.
 """
 
+import logging
 from uuid import UUID
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from whimsy_project.errors import DeliveryFailed
+
+logger = logging.getLogger(__name__)
 
 
 def room_group(room_id: UUID) -> str:
@@ -51,3 +56,22 @@ def announce_partner_left(*, room_id: UUID, user_id: UUID) -> None:
 def announce_visitor_banned(*, user_id: UUID, until: str | None) -> None:
     """Every live socket of this visitor closes (code 4003) and their partners are told."""
     send_to_group_on_commit(visitor_group(user_id), {"type": "visitor.banned", "until": until})
+
+
+def announce_new_message(*, room_id: UUID, message: dict) -> None:
+    """Both people of the room (every tab) get a newly stored message.
+
+    A failed send raises DeliveryFailed after the commit, so the sender is told instead
+    of the message vanishing quietly; it is stored, and the room's history has it.
+    """
+    group = room_group(room_id)
+    event = {"type": "chat.message", "message": message}
+
+    def send() -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(group, event)
+        except Exception as exc:  # whatever the layer raises (Redis down, ...), the sender must hear of it
+            logger.exception("could not deliver message %s to %s", message["id"], group)
+            raise DeliveryFailed() from exc
+
+    transaction.on_commit(send)

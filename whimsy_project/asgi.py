@@ -7,6 +7,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whimsy_project.settings")
 # Django must be set up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from chat.middleware import VisitorScopeMiddleware  # noqa: E402
+from chat.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # The Origin check stops other sites' pages from using a visitor's cookie
+        # (cross-site WebSocket hijacking); identity then comes from the session alone.
+        "websocket": AllowedHostsOriginValidator(
+            SessionMiddlewareStack(VisitorScopeMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
+    }
+)

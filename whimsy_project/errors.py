@@ -44,6 +44,24 @@ class AlreadyLeft(WhimsyError):
     default_detail = "You have already left this chat room."
 
 
+class RoomClosed(WhimsyError):
+    status = 409
+    code = "room_closed"
+    default_detail = "This chat has ended: start a new one to talk to someone."
+
+
+class NoPartnerYet(WhimsyError):
+    status = 409
+    code = "no_partner"
+    default_detail = "Nobody has joined this chat yet."
+
+
+class DeliveryFailed(WhimsyError):
+    status = 503
+    code = "delivery_failed"
+    default_detail = "The server could not pass this on right now; please try again."
+
+
 class Banned(WhimsyError):
     status = 403
     code = "banned"

@@ -10,6 +10,7 @@ from whimsy_project.env import (
     env_bool,
     env_database,
     env_int,
+    env_json,
     env_list,
     env_redis_url,
     env_str,
@@ -194,3 +195,48 @@ RATE_LIMIT_MATCH_BURST = env_int("RATE_LIMIT_MATCH_BURST", 10, minimum=1)
 RATE_LIMIT_MATCH_PER_MINUTE = env_int("RATE_LIMIT_MATCH_PER_MINUTE", 30, minimum=1)
 RATE_LIMIT_REPORT_BURST = env_int("RATE_LIMIT_REPORT_BURST", 5, minimum=1)
 RATE_LIMIT_REPORT_PER_HOUR = env_int("RATE_LIMIT_REPORT_PER_HOUR", 20, minimum=1)
+
+# Realtime: each room socket may send MESSAGE_RATE_BURST messages at once, then
+# MESSAGE_RATE_PER_SECOND; it refreshes its participation's heartbeat every
+# HEARTBEAT_SECONDS (the stale-room sweep reads it). The online count lives in Redis
+# under PRESENCE_REDIS_KEY (separate deployments sharing one Redis need separate keys).
+MESSAGE_RATE_BURST = env_int("MESSAGE_RATE_BURST", 10, minimum=1)
+MESSAGE_RATE_PER_SECOND = env_int("MESSAGE_RATE_PER_SECOND", 2, minimum=1)
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30, minimum=5)
+PRESENCE_REDIS_KEY = env_str("PRESENCE_REDIS_KEY", "whimsy:presence")
+
+# Video: the STUN/TURN servers browsers in a chat are given. TURN_URLS get short-lived
+# credentials minted from TURN_SECRET (the TURN REST API scheme of coturn's
+# use-auth-secret); ICE_SERVERS are passed on as they are. No public STUN host by
+# default: two browsers on one network connect with host candidates.
+ICE_SERVERS = env_json("ICE_SERVERS", [])
+
+
+def _ice_urls(server) -> list[str]:
+    urls = server.get("urls") if isinstance(server, dict) else None
+    urls = [urls] if isinstance(urls, str) else urls
+    if not isinstance(urls, list) or not urls or not all(isinstance(url, str) for url in urls):
+        raise ImproperlyConfigured(
+            'ICE_SERVERS must be a JSON list of RTCIceServer objects, e.g. [{"urls": "stun:stun.example.org:3478"}].'
+        )
+    return urls
+
+
+if not isinstance(ICE_SERVERS, list):
+    raise ImproperlyConfigured("ICE_SERVERS must be a JSON list of RTCIceServer objects.")
+_STATIC_ICE_URLS = [url for server in ICE_SERVERS for url in _ice_urls(server)]
+TURN_URLS = env_list("TURN_URLS")
+for _url in TURN_URLS:
+    if not _url.startswith(("turn:", "turns:")):
+        raise ImproperlyConfigured(f"TURN_URLS entries must start with turn: or turns:, got {_url!r}.")
+TURN_SECRET = env_str("TURN_SECRET")
+if TURN_URLS and not TURN_SECRET:
+    raise ImproperlyConfigured("TURN_URLS needs TURN_SECRET, the static-auth-secret of the TURN server.")
+TURN_TTL = env_int("TURN_TTL", 3600, minimum=60, maximum=86400)
+ICE_TRANSPORT_POLICY = env_str("ICE_TRANSPORT_POLICY", "all").strip().lower()
+if ICE_TRANSPORT_POLICY not in {"all", "relay"}:
+    raise ImproperlyConfigured(f"ICE_TRANSPORT_POLICY must be all or relay, got {ICE_TRANSPORT_POLICY!r}.")
+if ICE_TRANSPORT_POLICY == "relay" and not TURN_URLS and not any(
+    url.startswith(("turn:", "turns:")) for url in _STATIC_ICE_URLS
+):
+    raise ImproperlyConfigured("ICE_TRANSPORT_POLICY=relay needs a TURN server (TURN_URLS or ICE_SERVERS).")

@@ -1,0 +1,65 @@
+"""Helpers for driving the full ASGI application as browsers would (not a test module)."""
+
+import json
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from whimsy_project.asgi import application
+
+ORIGIN = "http://127.0.0.1"
+TIMEOUT = 5
+
+
+def communicator(path: str, visitor=None, *, origin: str | None = ORIGIN) -> WebsocketCommunicator:
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if visitor is not None:
+        headers.append((b"cookie", f"sessionid={visitor.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def new_visitors(visitor_class, count: int) -> list:
+    return [await sync_to_async(visitor_class)() for _ in range(count)]
+
+
+async def api(visitor, method: str, path: str, body=None):
+    return await sync_to_async(visitor.api)(method, path, body)
+
+
+async def start(visitor, **body) -> dict:
+    response = await api(visitor, "post", "/api/chat/start", body)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+async def receive(socket: WebsocketCommunicator, timeout: float = TIMEOUT) -> dict:
+    return json.loads(await socket.receive_from(timeout=timeout))
+
+
+async def open_room(visitor, room_id) -> tuple[WebsocketCommunicator, dict]:
+    """A connected room socket and its room_state frame."""
+    socket = communicator(f"/ws/chat/{room_id}/", visitor)
+    connected, _ = await socket.connect(timeout=TIMEOUT)
+    assert connected
+    state = await receive(socket)
+    assert state["type"] == "room_state", state
+    return socket, state
+
+
+async def expect_close(socket: WebsocketCommunicator, code: int) -> None:
+    output = await socket.receive_output(timeout=TIMEOUT)
+    assert output["type"] == "websocket.close" and output.get("code") == code, output
+
+
+async def pair(visitor_class):
+    """Two visitors matched by the HTTP API, both connected, each told the other is connected."""
+    alice, bob = await new_visitors(visitor_class, 2)
+    room_id = (await start(alice))["room_id"]
+    assert (await start(bob))["room_id"] == room_id
+    alice_socket, alice_state = await open_room(alice, room_id)
+    bob_socket, bob_state = await open_room(bob, room_id)
+    assert await receive(alice_socket) == {"type": "partner_connected"}
+    assert await receive(bob_socket) == {"type": "partner_connected"}
+    return alice, bob, room_id, alice_socket, bob_socket
