@@ -27,6 +27,9 @@ const reportButton = $("report-button");
 const connectionBanner = $("connection");
 const reportDialog = $("report-dialog");
 
+// Error codes the server sends just before it closes the socket (see onEnd).
+const CLOSING_ERRORS = new Set(["room_not_found", "not_participant", "already_left", "no_session"]);
+
 // Live states: where the user talks or waits. The rest are ends of a chat.
 const LIVE = new Set(["starting", "searching", "chatting"]);
 
@@ -195,14 +198,16 @@ function connect() {
       opened = true;
     },
     onEnd(code) {
-      if (socket !== chat.socket || !LIVE.has(chat.state)) return;
+      if (socket !== chat.socket || !LIVE.has(chat.state) || chat.leaving) return;
       connectionBanner.hidden = true;
-      if (code === 4004) showEnded("gone", "This chat is gone: it ended while you were disconnected.");
+      if (code === 4004 && opened) showEnded("gone", "This chat is gone: it ended while you were disconnected.");
+      else if (code === 4004) showEnded("gone", "This chat has already ended.");
       else if (code === 4003) showEnded("gone", "You can no longer take part in this chat.");
       else showEnded("gone", "The chat has ended.");
     },
   });
   chat.socket = socket;
+  socket.open();
 }
 
 function closeSocket() {
@@ -220,7 +225,10 @@ function onFrame(frame) {
     case "room_state":
       chat.userId = frame.user_id;
       chat.partnerId = frame.partner_id;
-      if (frame.partner_id && chat.state === "searching") showChatting([]);
+      if (frame.partner_id && chat.state === "searching") showChatting(frame.common_interests);
+      break;
+    case "partner_connected":
+      call.partnerConnected();
       break;
     case "partner_joined":
       if (frame.room_id && frame.room_id !== chat.roomId) {
@@ -234,6 +242,9 @@ function onFrame(frame) {
       break;
     case "partner_left":
       if (!chat.leaving) showEnded("partner-left", "Stranger has disconnected.");
+      break;
+    case "chat_ended": // our own leave, perhaps from another tab
+      if (!chat.leaving) showEnded("you-left", "You have disconnected.");
       break;
     case "new_message":
       showMessage(frame.message);
@@ -249,6 +260,8 @@ function onFrame(frame) {
       break;
     case "error":
       if (frame.code === "banned") showBanned(frame.detail);
+      else if (frame.code === "partner_not_connected" && frame.kind) call.undelivered(frame.kind);
+      else if (CLOSING_ERRORS.has(frame.code)) break; // the close that follows says what happened
       else if (frame.client_id && chat.pending.has(frame.client_id)) markFailed(frame.client_id, frame.detail);
       else toast(frame.detail || "Something went wrong.");
       break;

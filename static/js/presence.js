@@ -9,7 +9,7 @@ export function describeOnline(count) {
 export function showPresence() {
   const targets = document.querySelectorAll("[data-online-count]");
   if (!targets.length) return null;
-  return new ReconnectingSocket("/ws/presence/", {
+  const socket = new ReconnectingSocket("/ws/presence/", {
     onMessage(frame) {
       if (frame.type !== "presence" || !Number.isInteger(frame.online)) return;
       for (const target of targets) {
@@ -18,4 +18,6 @@ export function showPresence() {
       }
     },
   });
+  socket.open();
+  return socket;
 }

@@ -25,13 +25,13 @@ export class ReconnectingSocket {
       if (this.timer) this.reconnect(0);
     };
     window.addEventListener("online", this.retryNow);
-    this.open();
   }
 
   get isOpen() {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
+  // Callbacks may run from here on, so call it once the socket is stored where they look.
   open() {
     this.timer = null;
     this.onStatus(this.attempt ? "reconnecting" : "connecting");

@@ -31,6 +31,8 @@ export class VideoCall {
     this.remoteCandidates = [];
     this.iceConfig = null;
     this.starting = false;
+    this.lastDescription = null; // our latest offer or answer, resent if it found nobody
+    this.resendOnConnect = false;
     // Offers, answers and candidates are applied one at a time, in arrival order.
     this.queue = Promise.resolve();
     elements.micButton.addEventListener("click", () => this.toggleTrack("audio", elements.micButton, "Unmute mic", "Mute mic"));
@@ -124,12 +126,28 @@ export class VideoCall {
     }
   }
 
+  // The server had no socket of the stranger's to give our offer or answer to.
+  undelivered(kind) {
+    if (kind === "video-offer" || kind === "video-answer") this.resendOnConnect = true;
+  }
+
+  partnerConnected() {
+    if (!this.resendOnConnect || !this.lastDescription || !this.isOn) return;
+    this.resendOnConnect = false;
+    this.sendSignal(this.lastDescription.kind, this.lastDescription.payload);
+  }
+
+  sendDescription(kind, sdp) {
+    this.lastDescription = { kind, payload: { sdp } };
+    this.sendSignal(kind, { sdp });
+  }
+
   async offer() {
     const pc = await this.newPeer("offerer");
     if (!pc) return;
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    this.sendSignal("video-offer", { sdp: pc.localDescription.sdp });
+    this.sendDescription("video-offer", pc.localDescription.sdp);
   }
 
   async answer(sdp) {
@@ -138,7 +156,7 @@ export class VideoCall {
     await pc.setRemoteDescription({ type: "offer", sdp });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    this.sendSignal("video-answer", { sdp: pc.localDescription.sdp });
+    this.sendDescription("video-answer", pc.localDescription.sdp);
     this.grantConsent();
   }
 
@@ -205,6 +223,8 @@ export class VideoCall {
     if (this.pc) this.pc.close();
     this.pc = null;
     this.role = null;
+    this.lastDescription = null;
+    this.resendOnConnect = false;
     this.consented = false;
     this.localCandidates = [];
     this.remoteCandidates = [];

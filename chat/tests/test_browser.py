@@ -1,0 +1,361 @@
+"""End to end: real Chromium pages against the real ASGI app served by daphne.
+
+Each browser context is one stranger (its own cookies, its own fake camera). The server
+runs in a subprocess on the test database, so these tests use transactional_db: what
+the browser writes is committed where the server, and then the test, can read it.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+from uuid import UUID
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+from django.db import connection
+
+from reports.models import Report
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+]
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+SERVER_START_TIMEOUT = 30
+WAIT_MS = 15_000
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 780}
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # requirements-dev.txt not installed
+    sync_playwright = None
+
+if sync_playwright is None or not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(
+        f"browser tests need Playwright (requirements-dev.txt) and Debian's Chromium at {CHROMIUM}; not found",
+        allow_module_level=True,
+    )
+
+# getUserMedia as it behaves when the visitor has blocked the camera for the site.
+DENY_CAMERA = """
+navigator.mediaDevices.getUserMedia = () =>
+  Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+"""
+
+
+def _database_url_for_server() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def daphne_server(django_db_setup, django_db_blocker):
+    """daphne serving whimsy_project.asgi on a loopback socket we bound (no port race)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    listener.set_inheritable(True)
+    port = listener.getsockname()[1]
+    with django_db_blocker.unblock():
+        database_url = _database_url_for_server()
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "whimsy_project.settings"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "browser-server.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "whimsy_project.asgi:application"],
+            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()],
+        )
+    listener.close()  # daphne holds its own copy
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, server, log_path)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def _wait_until_serving(url: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"daphne exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"daphne did not serve {url} within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django
+    # refuse ORM calls here; the test code itself is synchronous, so they are safe.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def stranger(request, browser, daphne_server, transactional_db):
+    """stranger(name) -> a page in its own browser context: a different anonymous visitor."""
+    contexts = []
+
+    def open_stranger(name: str, *, viewport=DESKTOP, deny_camera: bool = False):
+        context = browser.new_context(base_url=daphne_server, viewport=viewport)
+        if deny_camera:
+            context.add_init_script(DENY_CAMERA)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.name = name
+        page.console_messages = []
+        page.on("console", lambda message: page.console_messages.append(message.text))
+        page.on("pageerror", lambda error: page.console_messages.append(f"page error: {error}"))
+        return page
+
+    yield open_stranger
+    for context in contexts:
+        for page in context.pages:
+            # What each page logged, for whoever has to debug a failure.
+            (ARTIFACTS / f"console-{request.node.name}-{page.name}.log").write_text("\n".join(page.console_messages))
+        context.close()
+
+
+# --- steps ----------------------------------------------------------------------------
+
+
+def open_home(page):
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text("Talk to a stranger.")
+
+
+def press_start(page, *, mode="text", interests=()):
+    """From the home page: choose, agree to the rules the first time, Start. Returns when /chat/ runs."""
+    page.locator(f'label.mode:has(input[value="{mode}"])').click()
+    for interest in interests:
+        page.fill("#interest-input", interest)
+        page.keyboard.press("Enter")
+    if page.locator("#rules").is_visible():
+        page.check("#agree")
+    page.click("#start-button")
+    page.wait_for_url("**/chat/")
+
+
+def expect_chatting(page):
+    expect(page.locator("#chat")).to_have_attribute("data-state", "chatting", timeout=WAIT_MS)
+    expect(page.locator("#log")).to_contain_text("You're now chatting with a random stranger. Say hi!")
+
+
+def pair(a, b, *, mode="text") -> float:
+    """A and B start one after the other and are matched; returns seconds from Start to matched."""
+    open_home(a)
+    open_home(b)
+    started = time.perf_counter()
+    press_start(a, mode=mode)
+    expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
+    press_start(b, mode=mode)
+    expect_chatting(b)
+    expect_chatting(a)
+    return time.perf_counter() - started
+
+
+def send(page, text):
+    page.fill("#message-input", text)
+    page.keyboard.press("Enter")
+
+
+def record_delivery_states(page):
+    """Remember every delivery state each of my messages shows, in order."""
+    page.evaluate("""() => {
+        window.deliveryStates = [];
+        new MutationObserver((changes) => {
+            for (const change of changes) {
+                const item = change.target;
+                if (item.classList && item.classList.contains("me")) window.deliveryStates.push(item.dataset.status);
+            }
+        }).observe(document.getElementById("log"), {subtree: true, attributes: true, attributeFilter: ["data-status"]});
+    }""")
+
+
+def remote_frame_width(page) -> int:
+    return page.evaluate("() => document.getElementById('remote-video').videoWidth")
+
+
+def visitor_id(page) -> UUID:
+    """The anonymous id in this context's signed session cookie."""
+    cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    return UUID(SessionStore(session_key=cookie["value"])["user_id"])
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+# --- the tests ------------------------------------------------------------------------
+
+
+def test_two_strangers_see_each_other_online_meet_and_talk(stranger):
+    a, b = stranger("A"), stranger("B", viewport=PHONE)
+    open_home(a)
+    open_home(b)
+    # Both of them have a live presence socket, so each counts at least the two.
+    for page in (a, b):
+        page.wait_for_function(
+            "() => Number(document.querySelector('[data-online-count]').dataset.online) >= 2", timeout=WAIT_MS
+        )
+        expect(page.locator("[data-online-count]")).to_contain_text("people online now")
+
+    started = time.perf_counter()
+    press_start(a, interests=["Board games"])
+    expect(a.locator("#log")).to_contain_text("Looking for someone...")
+    press_start(b, interests=["board games", "jazz"])
+    expect_chatting(b)
+    expect_chatting(a)
+    print(f"\nStart to matched: {time.perf_counter() - started:.2f} s (two Starts, second one to both chatting)")
+    expect(a.locator("#log")).to_contain_text("You both like board games.")
+
+    record_delivery_states(a)
+    a.fill("#message-input", "hello from A")
+    a.locator("#message-input").dispatch_event("input")
+    expect(b.locator("#typing")).to_be_visible()
+    expect(b.locator("#typing")).to_have_text("Stranger is typing…")
+    a.keyboard.press("Enter")
+
+    mine = a.locator(".msg.me").last
+    expect(mine.locator(".text")).to_have_text("hello from A")
+    expect(mine).to_have_attribute("data-status", "sent")
+    assert a.evaluate("() => window.deliveryStates") == ["sending", "sent"]
+    expect(b.locator(".msg.stranger .text")).to_have_text(["hello from A"])
+    expect(b.locator("#typing")).to_be_hidden()
+
+    b.fill("#message-input", "hi A,")
+    b.keyboard.press("Shift+Enter")
+    b.keyboard.type("B here")
+    b.keyboard.press("Enter")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["hi A,\nB here"])
+    expect(b.locator(".msg.me").last).to_have_attribute("data-status", "sent")
+
+    screenshot(a, "chat-desktop.png")
+    screenshot(b, "chat-phone.png")
+    assert not [m for m in a.console_messages + b.console_messages if m.startswith("page error")]
+
+
+def test_both_strangers_turn_video_on_and_see_each_other(stranger):
+    a, b = stranger("A"), stranger("B")
+    pair(a, b)
+
+    started = time.perf_counter()
+    a.click("#video-button")
+    b.click("#video-button")
+    for page in (a, b):
+        expect(page.locator("#video")).to_have_attribute("data-connection", "connected", timeout=WAIT_MS)
+    for page in (a, b):
+        page.wait_for_function("() => document.getElementById('remote-video').videoWidth > 0", timeout=WAIT_MS)
+    print(f"\nStart video to first remote frame: {time.perf_counter() - started:.2f} s")
+    assert remote_frame_width(a) > 0 and remote_frame_width(b) > 0
+    expect(a.locator("#video-button")).to_have_text("Stop video")
+    screenshot(a, "video-desktop.png")
+
+    a.click("#video-button")
+    expect(a.locator("#video")).to_be_hidden()
+    expect(b.locator(".toast")).to_contain_text("The stranger turned off video.")
+    b.wait_for_function("() => document.getElementById('remote-video').srcObject === null")
+
+
+def test_a_stranger_without_camera_access_is_told_and_keeps_chatting(stranger):
+    a, b = stranger("A"), stranger("B", deny_camera=True)
+    pair(a, b)
+
+    b.click("#video-button")
+    expect(b.locator(".toast.error")).to_contain_text("Camera or microphone access was denied")
+    expect(b.locator("#video")).to_be_hidden()
+    expect(b.locator("#video-button")).to_have_text("Start video")
+
+    send(a, "can you see me?")
+    expect(b.locator(".msg.stranger .text")).to_have_text(["can you see me?"])
+    send(b, "no camera here, text is fine")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["no camera here, text is fine"])
+
+
+def test_next_leaves_the_stranger_and_finds_someone_new(stranger):
+    a, b, c = stranger("A"), stranger("B"), stranger("C")
+    pair(a, b)
+
+    a.click("#next-button")
+    expect(b.locator("#log")).to_contain_text("Stranger has disconnected.")
+    expect(b.locator("#chat")).to_have_attribute("data-state", "partner-left")
+    expect(b.locator("#message-input")).to_be_disabled()
+    expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
+    expect(a.locator("#log")).to_contain_text("Looking for someone...")
+
+    open_home(c)
+    press_start(c)
+    expect_chatting(c)
+    expect_chatting(a)
+    send(c, "hi, I'm C")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["hi, I'm C"])
+
+
+def test_escape_once_asks_and_twice_skips(stranger):
+    a, b = stranger("A"), stranger("B")
+    pair(a, b)
+
+    a.keyboard.press("Escape")
+    expect(a.locator("#end-button")).to_have_text("Really?")
+    a.keyboard.press("Escape")
+    expect(b.locator("#log")).to_contain_text("Stranger has disconnected.")
+    expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
+
+
+def test_a_report_from_the_chat_reaches_the_moderators_with_the_transcript(stranger):
+    a, b = stranger("A"), stranger("B")
+    pair(a, b)
+    send(a, "buy cheap stuff at spam.example")
+    expect(b.locator(".msg.stranger .text")).to_have_text(["buy cheap stuff at spam.example"])
+
+    b.click("#report-button")
+    dialog = b.locator("#report-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Spam").check()
+    dialog.locator("textarea").fill("Advertising in the first message.")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.locator("[data-report-success]")).to_have_text("Thank you. Your report was sent to the moderators.")
+
+    report = Report.objects.get()
+    assert (report.reporter_id, report.reported_user_id) == (visitor_id(b), visitor_id(a))
+    assert report.reason == "spam"
+    assert report.details == "Advertising in the first message."
+    assert "buy cheap stuff at spam.example" in str(report.evidence)
