@@ -165,10 +165,13 @@ class RelayLoad:
                 frame = json.loads(raw)
                 kind = frame.get("type")
                 if kind == "new_message":
-                    number, seq, sent = frame["message"]["message"].split(" ")
-                    self._delivered(peer, int(number), int(seq), float(sent), received)
+                    number, sender, seq, sent = frame["message"]["message"].split(" ")
+                    if int(sender) != peer.index:  # the sender's own copy (for its other tabs) is no delivery
+                        self._delivered(peer, int(number), int(seq), float(sent), received)
                 elif kind == "signal":
                     payload = frame["payload"]
+                    if payload["i"] == peer.index:
+                        continue  # not a delivery: signals go to the partner only
                     phase = self._delivered(peer, payload["n"], payload["s"], payload["t"], received)
                     if phase is not None and phase.closed_loop and time.monotonic() < phase.until:
                         await self._send(peer, phase)  # ping-pong: the receipt releases the next one
@@ -206,11 +209,13 @@ class RelayLoad:
             ack = asyncio.get_running_loop().create_future()
             peer.acks[client_id] = ack
             ack.add_done_callback(lambda _: self._acked(phase))
-            frame = {"type": "message", "text": f"{phase.number} {peer.seq} {time.time():.6f}", "client_id": client_id}
+            text = f"{phase.number} {peer.index} {peer.seq} {time.time():.6f}"
+            frame = {"type": "message", "text": text, "client_id": client_id}
         else:
             ack = None
             frame = {"type": "signal", "kind": SIGNAL_KIND,
-                     "payload": {"type": "offer", "sdp": "v=0", "n": phase.number, "s": peer.seq, "t": time.time()}}
+                     "payload": {"type": "offer", "sdp": "v=0", "n": phase.number, "i": peer.index, "s": peer.seq,
+                                 "t": time.time()}}
         await peer.ws.send(json.dumps(frame))
         return ack
 
