@@ -2,7 +2,7 @@
 
 With no name, every benchmark runs at its full size. Flags after a name go to that
 benchmark, e.g. `python -m bench relay --pairs 50 --seconds 5`; `python -m bench NAME --help`
-lists them.
+lists them. `--no-record` leaves bench/RESULTS.md alone.
 """
 
 import sys
@@ -13,6 +13,8 @@ BENCHMARKS = ["matchmaking", "relay", "connections", "presence"]
 
 
 def main(argv: list[str]) -> None:
+    record = "--no-record" not in argv  # the smoke test checks correctness and records nothing
+    argv = [arg for arg in argv if arg != "--no-record"]
     runs: list[tuple[str, list[str]]] = []
     for arg in argv:
         if arg in BENCHMARKS:
@@ -29,7 +31,7 @@ def main(argv: list[str]) -> None:
         module = __import__(f"bench.{name}", fromlist=["main"])
         harness.note(f"running {name} {' '.join(args)}".rstrip())
         module.main(args)
-    if not any(a in {"-h", "--help"} for _, args in runs for a in args):
+    if record and not any(a in {"-h", "--help"} for _, args in runs for a in args):
         harness.append_results(argv)
 
 
