@@ -148,13 +148,15 @@ def _impose_ban(*, visitor: Visitor, duration: timedelta | None, by: AbstractBas
         created_by=by,
         expires_at=now + duration if duration is not None else None,
     )
+    # Announced first (on-commit callbacks run in order), so the banned visitor's sockets
+    # hear "banned" before the room's partner_left and close with 4003, not as a plain leave.
+    announce_visitor_banned(user_id=visitor.id, until=ban.expires_at.isoformat() if ban.expires_at else None)
     participation = participation_open_for(user_id=visitor.id)
     if participation is not None:
         try:
             leave_room(user_id=visitor.id, room_id=participation.room_id)
         except AlreadyLeft:
             pass  # the partner ended the room a moment ago: nothing left to end
-    announce_visitor_banned(user_id=visitor.id, until=ban.expires_at.isoformat() if ban.expires_at else None)
     return ban
 
 
