@@ -27,12 +27,19 @@ def main(argv: list[str]) -> None:
     harness.raise_fd_limit()
     harness.ensure_database()
     harness.note(f"settings changed for the run: {harness.BENCH_SETTINGS}")
+    failed = []
     for name, args in runs:
         module = __import__(f"bench.{name}", fromlist=["main"])
         harness.note(f"running {name} {' '.join(args)}".rstrip())
-        module.main(args)
+        try:
+            module.main(args)
+        except Exception as exc:  # one broken benchmark must not cost the others' figures
+            harness.emit(name, "bench_error", repr(exc)[:500])
+            failed.append(name)
     if record and not any(a in {"-h", "--help"} for _, args in runs for a in args):
         harness.append_results(argv)
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ def run(*, clients: list[int], seconds: float) -> None:
         harness.empty_chat_tables()
         ours = _ours(clients=count, seconds=seconds)
         harness.empty_chat_tables()
+        _close_pool()  # pgbench's clients need the connection slots our pool would keep
         theirs = _pgbench(clients=count, seconds=seconds)
         labels = {"clients": count}
         emit("matchmaking", "pairs_per_s", ours["pairs_per_s"], server="whimsy", **labels)
@@ -80,6 +81,15 @@ def _setup_django(*, max_clients: int) -> None:
     import django
 
     django.setup()
+
+
+def _close_pool() -> None:
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.close()
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
 
 
 def _violations() -> dict[str, int]:
@@ -195,9 +205,11 @@ def _pgbench(*, clients: int, seconds: float) -> dict:
             "-U", url.username or "postgres", url.path.lstrip("/"),
         ]  # fmt: skip
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+            result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
         except FileNotFoundError:
             raise SystemExit("pgbench is missing: install Debian's postgresql-client package") from None
+    if result.returncode != 0:
+        raise RuntimeError(f"pgbench failed:\n{result.stderr[-2000:]}")
     found = re.search(r"latency average = ([\d.]+) ms", result.stdout)
     elapsed = max(1, round(seconds))
     violations = sum(_violations().values())
@@ -206,7 +218,7 @@ def _pgbench(*, clients: int, seconds: float) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM chat_rooms WHERE status = 'active'")
         pairs = cursor.fetchone()[0]
-    connection.close()
+    _close_pool()
     return {
         "pairs_per_s": round(pairs / elapsed, 1),
         "latency_avg_ms": float(found.group(1)) if found else None,
