@@ -49,8 +49,10 @@ async def open_room(visitor, room_id) -> tuple[WebsocketCommunicator, dict]:
 
 
 async def expect_close(socket: WebsocketCommunicator, code: int) -> None:
+    """The server closed with this code; then the client side goes, as a browser's would."""
     output = await socket.receive_output(timeout=TIMEOUT)
     assert output["type"] == "websocket.close" and output.get("code") == code, output
+    await socket.disconnect(code=code)
 
 
 async def pair(visitor_class):
