@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
+from chat.protocol import MAX_MESSAGE_CHARS
 from reports.models import Report
 
 # Stranger-written text is only ever inserted as text, and this keeps it that way:
@@ -26,8 +27,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-MAX_MESSAGE_LENGTH = 2000
-
 # Only the chat page may ask for the camera and microphone.
 PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=(), payment=()"
 
@@ -59,7 +58,7 @@ def home(request):
 @page
 def chat(request):
     return render(
-        request, "chat.html", {"max_message_length": MAX_MESSAGE_LENGTH, **_report_form_context(room_id=None)}
+        request, "chat.html", {"max_message_length": MAX_MESSAGE_CHARS, **_report_form_context(room_id=None)}
     )
 
 

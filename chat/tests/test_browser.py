@@ -5,6 +5,7 @@ runs in a subprocess on the test database, so these tests use transactional_db: 
 the browser writes is committed where the server, and then the test, can read it.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.db import connection
 
+from chat.models import ChatParticipant
 from reports.models import Report
 
 pytestmark = pytest.mark.browser
@@ -109,6 +111,20 @@ def _wait_until_serving(url: str, server: subprocess.Popen, log_path: Path) -> N
     pytest.fail(f"daphne did not serve {url} within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}")
 
 
+def _wait_until_server_is_idle(url: str) -> None:
+    """After the pages close, wait for the server to finish with them: every closed socket
+    has left its room (so flushing the tables does not race a leave) and has been written
+    off the shared presence set (so the tests that run next do not count our visitors)."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "/api/presence", timeout=2) as response:
+            online = json.load(response)["online"]
+        if online == 0 and not ChatParticipant.objects.filter(left_at__isnull=True).exists():
+            return
+        time.sleep(0.2)
+    pytest.fail("the server still had the closed pages' visitors online or in rooms")
+
+
 @pytest.fixture(scope="module")
 def browser():
     # Playwright's sync API keeps an event loop running in this thread, which makes Django
@@ -151,6 +167,7 @@ def stranger(request, browser, daphne_server, transactional_db):
             # What each page logged, for whoever has to debug a failure.
             (ARTIFACTS / f"console-{request.node.name}-{page.name}.log").write_text("\n".join(page.console_messages))
         context.close()
+    _wait_until_server_is_idle(daphne_server)
 
 
 # --- steps ----------------------------------------------------------------------------
@@ -237,6 +254,8 @@ def test_two_strangers_see_each_other_online_meet_and_talk(stranger):
             "() => Number(document.querySelector('[data-online-count]').dataset.online) >= 2", timeout=WAIT_MS
         )
         expect(page.locator("[data-online-count]")).to_contain_text("people online now")
+    screenshot(a, "home-desktop.png")
+    screenshot(b, "home-phone.png")
 
     started = time.perf_counter()
     press_start(a, interests=["Board games"])
@@ -320,6 +339,8 @@ def test_next_leaves_the_stranger_and_finds_someone_new(stranger):
     expect(b.locator("#message-input")).to_be_disabled()
     expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
     expect(a.locator("#log")).to_contain_text("Looking for someone...")
+    screenshot(a, "chat-searching-desktop.png")
+    screenshot(b, "chat-partner-left-desktop.png")
 
     open_home(c)
     press_start(c)
@@ -341,7 +362,7 @@ def test_escape_once_asks_and_twice_skips(stranger):
 
 
 def test_a_report_from_the_chat_reaches_the_moderators_with_the_transcript(stranger):
-    a, b = stranger("A"), stranger("B")
+    a, b = stranger("A"), stranger("B", viewport=PHONE)
     pair(a, b)
     send(a, "buy cheap stuff at spam.example")
     expect(b.locator(".msg.stranger .text")).to_have_text(["buy cheap stuff at spam.example"])
@@ -351,6 +372,7 @@ def test_a_report_from_the_chat_reaches_the_moderators_with_the_transcript(stran
     expect(dialog).to_be_visible()
     dialog.get_by_label("Spam").check()
     dialog.locator("textarea").fill("Advertising in the first message.")
+    screenshot(b, "report-dialog-phone.png")
     dialog.get_by_role("button", name="Send report").click()
     expect(dialog.locator("[data-report-success]")).to_have_text("Thank you. Your report was sent to the moderators.")
 

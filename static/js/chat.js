@@ -83,9 +83,9 @@ function setState(state) {
   if (chatting) input.focus();
 }
 
-function systemLine(text, { spinner = false } = {}) {
+function systemLine(text, { spinner = false, ended = false } = {}) {
   const item = document.createElement("li");
-  item.className = spinner ? "msg system searching" : "msg system";
+  item.className = `msg system${spinner ? " searching" : ""}${ended ? " ended" : ""}`;
   if (spinner) {
     const wheel = document.createElement("span");
     wheel.className = "spinner";
@@ -121,7 +121,7 @@ function showEnded(state, text) {
   call.end();
   failPending("The chat ended before this was delivered.");
   setState(state);
-  systemLine(text);
+  systemLine(text, { ended: true });
 }
 
 function showBanned(detail) {
