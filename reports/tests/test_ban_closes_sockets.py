@@ -43,4 +43,5 @@ async def test_a_ban_closes_the_visitors_sockets_and_tells_the_partner_within_a_
     assert (await again.connect(timeout=5))[0]  # accepted, so that the reason can be told
     assert (await receive(again))["code"] == "banned"
     assert (await again.receive_output(timeout=5))["code"] == CLOSE_FORBIDDEN
-    await alice_socket.disconnect()
+    for socket in (again, bob_socket, alice_socket):
+        await socket.disconnect()  # lets each consumer run its disconnect handler (presence)
