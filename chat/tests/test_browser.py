@@ -7,6 +7,7 @@ the browser writes is committed where the server, and then the test, can read it
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from datetime import timedelta
 from urllib.parse import quote
 from uuid import UUID
 
@@ -21,9 +23,10 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.db import connection
+from django.utils import timezone
 
-from chat.models import ChatParticipant
-from reports.models import Report
+from chat.models import ChatParticipant, Visitor
+from reports.models import Ban, Report
 
 pytestmark = pytest.mark.browser
 
@@ -381,3 +384,47 @@ def test_a_report_from_the_chat_reaches_the_moderators_with_the_transcript(stran
     assert report.reason == "spam"
     assert report.details == "Advertising in the first message."
     assert "buy cheap stuff at spam.example" in str(report.evidence)
+
+
+def test_a_network_blip_shows_reconnecting_and_then_that_the_chat_is_gone(stranger):
+    a, b = stranger("A"), stranger("B")
+    connections = []
+
+    def through_proxy(page_side):
+        server_side = page_side.connect_to_server()
+        if not connections:  # the connection that will blip: its two ends drop separately
+            server_side.on_close(lambda code, reason: None)
+        connections.append((page_side, server_side))
+
+    a.route_web_socket(re.compile(r"/ws/chat/"), through_proxy)
+    pair(a, b)
+    a.evaluate("""() => {
+        window.connectionNotes = [];
+        const banner = document.getElementById("connection");
+        new MutationObserver(() => window.connectionNotes.push(banner.hidden ? "" : banner.textContent))
+            .observe(banner, {attributes: true, childList: true});
+    }""")
+
+    page_side, server_side = connections[-1]
+    server_side.close()  # the server sees the connection drop: for it, A has left
+    expect(b.locator("#log")).to_contain_text("Stranger has disconnected.")
+    page_side.close(code=1001, reason="network blip")  # and then A's browser notices
+
+    expect(a.locator("#log")).to_contain_text("This chat is gone: it ended while you were disconnected.")
+    assert "Reconnecting..." in a.evaluate("() => window.connectionNotes")
+    assert len(connections) >= 2, "A's page tried to connect again"
+    expect(a.locator("#connection")).to_be_hidden()
+    expect(a.locator("#next-button")).to_have_text("New chat")
+
+
+def test_a_banned_visitor_is_told_until_when(stranger):
+    a = stranger("A")
+    open_home(a)
+    until = timezone.now() + timedelta(hours=24)
+    Ban.objects.create(visitor=Visitor.objects.create(id=visitor_id(a)), reason="spam", expires_at=until)
+
+    press_start(a)
+
+    expect(a.locator("#chat")).to_have_attribute("data-state", "banned")
+    expect(a.locator("#log")).to_contain_text(f"You are banned from Whimsy until {until:%Y-%m-%d %H:%M} UTC")
+    expect(a.locator("#next-button")).to_be_disabled()
