@@ -21,6 +21,7 @@ from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
 from chat.selectors import participation_open_for
 from matchmaking.services import leave_room
 from reports.models import Ban, Report
+from reports.selectors import ban_active_for
 from whimsy_project.errors import AlreadyLeft, AlreadyReported, NoPartnerToReport, NotParticipant, RoomNotFound
 
 BAN_24_HOURS = timedelta(hours=24)
@@ -163,25 +164,22 @@ def _impose_ban(*, visitor: Visitor, duration: timedelta | None, by: AbstractBas
 def _auto_ban_if_reported_enough(*, visitor: Visitor) -> Ban | None:
     """Ban for AUTO_BAN_HOURS once AUTO_BAN_REPORTERS distinct people reported within the window.
 
-    Reports made before the visitor's latest ban were already answered by it, and
-    dismissed ones were judged unfounded: neither counts again. The reports stay open
-    so that a moderator reviews the automatic decision.
+    Someone already banned is not banned again. Reports about chats that began before
+    the visitor's latest ban were answered by it (even when they arrive after it), and
+    dismissed ones were judged unfounded: neither counts. The reports stay open so that
+    a moderator reviews the automatic decision.
     """
     threshold = settings.AUTO_BAN_REPORTERS
-    if not threshold:
+    if not threshold or ban_active_for(visitor_id=visitor.id) is not None:
         return None
     now = timezone.now()
-    since = now - timedelta(hours=settings.AUTO_BAN_WINDOW_HOURS)
+    counted = Report.objects.filter(
+        reported_user=visitor, created_at__gte=now - timedelta(hours=settings.AUTO_BAN_WINDOW_HOURS)
+    ).exclude(status=Report.Status.DISMISSED)
     last_ban = Ban.objects.filter(visitor=visitor).aggregate(at=Max("created_at"))["at"]
     if last_ban is not None:
-        since = max(since, last_ban)
-    reporters = (
-        Report.objects.filter(reported_user=visitor, created_at__gte=since)
-        .exclude(status=Report.Status.DISMISSED)
-        .values("reporter_id")
-        .distinct()
-        .count()
-    )
+        counted = counted.filter(room__created_at__gt=last_ban)
+    reporters = counted.values("reporter_id").distinct().count()
     if reporters < threshold:
         return None
     return _impose_ban(

@@ -103,3 +103,17 @@ def test_zero_reporters_turns_automatic_bans_off(settings):
     target = uuid.uuid4()
     reported_by(target, count=4)
     assert not Ban.objects.exists()
+
+
+def test_reports_of_earlier_chats_arriving_after_the_ban_do_not_ban_again():
+    target = uuid.uuid4()
+    pairings = []
+    for _ in range(5):
+        pairing = pair(first=target)
+        leave_room(user_id=target, room_id=pairing.room_id)
+        pairings.append(pairing)
+
+    for pairing in pairings:
+        report_create(reporter_id=pairing.second, room_id=pairing.room_id, reason="spam")
+
+    assert Ban.objects.count() == 1
