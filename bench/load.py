@@ -155,6 +155,7 @@ class RelayLoad:
         self.peers = peers
         self.phases: dict[int, Phase] = {}
         self.current: Phase | None = None
+        self.last_frame = time.monotonic()
         for peer in peers:
             peer.reader = asyncio.create_task(self._read(peer))
 
@@ -162,6 +163,7 @@ class RelayLoad:
         try:
             async for raw in peer.ws:
                 received = time.time()
+                self.last_frame = time.monotonic()
                 frame = json.loads(raw)
                 kind = frame.get("type")
                 if kind == "new_message":
@@ -242,6 +244,12 @@ class RelayLoad:
             await asyncio.sleep(0.05)
         self.current = None
         return phase
+
+    async def wait_quiet(self, *, quiet: float = 2, limit: float = 60) -> None:
+        """After an overload, wait until the server's backlog has drained (no frame for `quiet` s)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and time.monotonic() - self.last_frame < quiet:
+            await asyncio.sleep(0.2)
 
     async def _open_loop(self, peer: Peer, phase: Phase, rate: float) -> None:
         interval = 1 / rate
