@@ -198,17 +198,20 @@ def expect_chatting(page):
     expect(page.locator("#log")).to_contain_text("You're now chatting with a random stranger. Say hi!")
 
 
-def pair(a, b, *, mode="text") -> float:
-    """A and B start one after the other and are matched; returns seconds from Start to matched."""
+def expect_connected_to_a_room(page):
+    """The page has its room and that room's socket is up (Start or Next is complete)."""
+    expect(page.locator('#chat[data-socket="open"]:not([data-room=""])')).to_have_count(1)
+
+
+def pair(a, b, *, mode="text") -> None:
+    """A and B start one after the other and are matched."""
     open_home(a)
     open_home(b)
-    started = time.perf_counter()
     press_start(a, mode=mode)
     expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
     press_start(b, mode=mode)
     expect_chatting(b)
     expect_chatting(a)
-    return time.perf_counter() - started
 
 
 def send(page, text):
@@ -342,6 +345,7 @@ def test_next_leaves_the_stranger_and_finds_someone_new(stranger):
     expect(b.locator("#message-input")).to_be_disabled()
     expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
     expect(a.locator("#log")).to_contain_text("Looking for someone...")
+    expect_connected_to_a_room(a)
     screenshot(a, "chat-searching-desktop.png")
     screenshot(b, "chat-partner-left-desktop.png")
 
@@ -362,6 +366,7 @@ def test_escape_once_asks_and_twice_skips(stranger):
     a.keyboard.press("Escape")
     expect(b.locator("#log")).to_contain_text("Stranger has disconnected.")
     expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
+    expect_connected_to_a_room(a)
 
 
 def test_a_report_from_the_chat_reaches_the_moderators_with_the_transcript(stranger):

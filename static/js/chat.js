@@ -142,6 +142,7 @@ async function findStranger() {
   call.end();
   failPending("you moved on to a new chat");
   showSearching();
+  view.dataset.room = "";
   try {
     // Next leaves the old room and finds a new one in one call; only then do we drop its
     // socket, because a socket that closes leaves its room too.
@@ -191,6 +192,7 @@ function connect() {
     onMessage: (frame) => socket === chat.socket && onFrame(frame),
     onStatus(status) {
       if (socket !== chat.socket) return;
+      view.dataset.socket = status;
       connectionBanner.hidden = status !== "reconnecting";
       connectionBanner.textContent = status === "reconnecting" ? "Reconnecting..." : "";
       if (status !== "open") return;
@@ -207,12 +209,14 @@ function connect() {
     },
   });
   chat.socket = socket;
+  view.dataset.room = chat.roomId;
   socket.open();
 }
 
 function closeSocket() {
   if (chat.socket) chat.socket.stop();
   chat.socket = null;
+  view.dataset.socket = "closed";
   connectionBanner.hidden = true;
 }
 
