@@ -24,7 +24,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, UUIDField
 from django.utils import timezone
 
 from chat.events import announce_partner_joined, announce_partner_left
@@ -83,7 +83,7 @@ def find_available_room(
     """
     tags = normalize_interests(interests)
     match = _retrying(lambda: _join_or_wait(user_id=user_id, mode=mode, tags=tags, ip_hash=ip_hash))
-    if match.partner_id is None:
+    if match.partner_id is None and _others_are_waiting(mode=mode, own_room_id=match.room_id):
         return settle_waiting_user(user_id=user_id) or match
     return match
 
@@ -105,7 +105,7 @@ def settle_waiting_rooms() -> int:
 
 def leave_room(*, user_id: UUID, room_id: UUID) -> None:
     """End the room for both people; the partner is told at once."""
-    _retrying(lambda: _leave(user_id=user_id, room_id=room_id))
+    _retrying(lambda: _leave(user_id=user_id, room_id=room_id, already_left_ok=False))
 
 
 def next_room(
@@ -118,12 +118,10 @@ def next_room(
 ) -> Match:
     """Leave this room (if the partner has not already ended it) and find a new stranger."""
     tags = normalize_interests(interests)
-    try:
-        leave_room(user_id=user_id, room_id=room_id)
-    except AlreadyLeft:
-        pass  # the partner left first: Next is exactly what this user wants now
-    mode = mode or ChatRoom.objects.values_list("mode", flat=True).get(id=room_id)
-    return find_available_room(user_id=user_id, mode=mode, interests=tags, ip_hash=ip_hash)
+    # If the partner left first, this user's participation has ended already: Next is
+    # exactly what they want now, not an error.
+    old_room = _retrying(lambda: _leave(user_id=user_id, room_id=room_id, already_left_ok=True))
+    return find_available_room(user_id=user_id, mode=mode or old_room.mode, interests=tags, ip_hash=ip_hash)
 
 
 # --- the transactions -------------------------------------------------------------
@@ -173,19 +171,21 @@ def _settle(*, user_id: UUID) -> Match | None:
 
 
 @transaction.atomic
-def _leave(*, user_id: UUID, room_id: UUID) -> None:
-    if not ChatRoom.objects.filter(id=room_id).exists():
+def _leave(*, user_id: UUID, room_id: UUID, already_left_ok: bool) -> ChatRoom:
+    visitor = _lock_visitor(user_id=user_id, create=False)
+    room = ChatRoom.objects.select_for_update().filter(id=room_id).first()
+    if room is None:
         raise RoomNotFound()
-    if _lock_visitor(user_id=user_id, create=False) is None:
-        raise NotParticipant()
-    room = ChatRoom.objects.select_for_update().get(id=room_id)
-    participations = list(room.participants.filter(user_id=user_id))
+    participations = list(room.participants.filter(user_id=user_id)) if visitor is not None else []
     if not participations:
         raise NotParticipant()
     if all(p.left_at is not None for p in participations):
+        if already_left_ok:
+            return room
         raise AlreadyLeft()
     _end_room(room)
     announce_partner_left(room_id=room.id, user_id=user_id)
+    return room
 
 
 # --- steps inside those transactions ----------------------------------------------
@@ -227,16 +227,27 @@ def _claim_waiting_room(*, user_id: UUID, mode: str, tags: list[str], fallback_o
 
 
 def _lock_oldest(rooms) -> ChatRoom | None:
-    return rooms.order_by("created_at", "id").select_for_update(skip_locked=True, of=("self",)).first()
+    waiting_user = ChatParticipant.objects.filter(room_id=OuterRef("pk"), left_at__isnull=True).values("user_id")
+    return (
+        rooms.annotate(waiting_user_id=Subquery(waiting_user[:1], output_field=UUIDField()))
+        .order_by("created_at", "id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+
+
+def _others_are_waiting(*, mode: str, own_room_id: UUID) -> bool:
+    """A cheap look, without locks, before the settle step's transaction: usually nobody is."""
+    return ChatRoom.objects.filter(status=ChatRoom.Status.WAITING, mode=mode).exclude(id=own_room_id).exists()
 
 
 def _join(room: ChatRoom, *, visitor: Visitor, tags: list[str], moved: bool = False) -> Match:
-    partner_id = (
-        room.participants.filter(left_at__isnull=True).values_list("user_id", flat=True).get()
-    )
+    """Join a room claimed by _lock_oldest, which also read who is waiting in it."""
+    partner_id = room.waiting_user_id
     ChatParticipant.objects.create(room=room, user=visitor)
     room.status = ChatRoom.Status.ACTIVE
-    room.common_interests = sorted(set(tags) & set(room.interests.values_list("tag", flat=True)))
+    if tags:
+        room.common_interests = sorted(set(tags) & set(room.interests.values_list("tag", flat=True)))
     room.save(update_fields=["status", "common_interests"])
     announce_partner_joined(
         room_id=room.id,
