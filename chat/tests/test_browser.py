@@ -320,6 +320,19 @@ def test_both_strangers_turn_video_on_and_see_each_other(stranger):
     b.wait_for_function("() => document.getElementById('remote-video').srcObject === null")
 
 
+def test_two_strangers_who_chose_video_are_connected_without_pressing_anything(stranger):
+    a, b = stranger("A"), stranger("B", viewport=PHONE)
+    pair(a, b, mode="video")
+
+    for page in (a, b):
+        expect(page.locator("#video")).to_have_attribute("data-connection", "connected", timeout=WAIT_MS)
+        page.wait_for_function("() => document.getElementById('remote-video').videoWidth > 0", timeout=WAIT_MS)
+    b.click("#mute-mic")
+    expect(b.locator("#mute-mic")).to_have_attribute("aria-pressed", "true")
+    assert b.evaluate("() => document.getElementById('local-video').srcObject.getAudioTracks()[0].enabled") is False
+    screenshot(b, "video-phone.png")
+
+
 def test_a_stranger_without_camera_access_is_told_and_keeps_chatting(stranger):
     a, b = stranger("A"), stranger("B", deny_camera=True)
     pair(a, b)
