@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -152,13 +153,17 @@ class Server:
     def __init__(self, argv_for_port, *, env: dict, name: str, timeout: float = 30):
         self.name = name
         self.port = free_port()
+        # A file, not a pipe: nobody reads a pipe while the server runs, and a full one
+        # would block a server that logs. Its tail is shown when the server
+        # fails or logged an error.
+        self.log = tempfile.NamedTemporaryFile(prefix="whimsy-bench-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             argv_for_port(self.port),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             preexec_fn=raise_fd_limit,
             start_new_session=True,
         )
@@ -180,7 +185,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited at start-up:\n{self.process.stderr.read().decode()[-3000:]}")
+                raise RuntimeError(f"{self.name} exited at start-up:\n{self.log_tail()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
@@ -188,6 +193,10 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"{self.name} did not listen on port {self.port} within {timeout} s")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        with open(self.log.name, errors="replace") as log:
+            return log.read()[-chars:]
 
     def rss_bytes(self) -> int:
         with open(f"/proc/{self.pid}/status") as status:
@@ -210,8 +219,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-        if self.process.stderr:
-            self.process.stderr.close()
+        self.log.close()
+        errors = self.log_tail()
+        if "Traceback" in errors or "ERROR" in errors:
+            note(f"{self.name} wrote to stderr (full log: {self.log.name}):\n{errors}")
+        else:
+            os.unlink(self.log.name)
 
 
 def daphne(asgi_app: str, **env: str) -> Server:

@@ -21,6 +21,7 @@ from uuid import UUID
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import get_handler_name
 from django.conf import settings
 
 from chat import presence
@@ -62,7 +63,24 @@ CLOSED = ChatRoom.Status.CLOSED
 _ROOM_GONE = (AlreadyLeft, NotParticipant, RoomNotFound)
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class LoopConsumer(AsyncWebsocketConsumer):
+    """A consumer whose events are handled on the event loop alone.
+
+    Channels' dispatch first hops to the one thread-sensitive database thread to close
+    stale connections, for every frame and every event: a relayed signal would wait
+    behind whatever database work the process is doing. Every database call here goes
+    through database_sync_to_async, which closes stale connections itself, in the
+    thread that owns them, before and after the call; so the hop is skipped.
+    """
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class RoomConsumer(LoopConsumer):
     room_id: UUID | None = None  # set once the socket is authorised and in its groups
     status: str = CLOSED
 
@@ -322,7 +340,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 logger.exception("room socket upkeep failed for %s", self.user_id)
 
 
-class PresenceConsumer(AsyncWebsocketConsumer):
+class PresenceConsumer(LoopConsumer):
     """Pushes {"type": "presence", "online": N} on connect and whenever N changes."""
 
     last_online: int | None = None
