@@ -187,7 +187,7 @@ function enterRoom(match) {
 // --- the room socket ----------------------------------------------------------------
 
 function connect() {
-  let opened = false;
+  let opened = false; // once open, a later open is a reconnect
   const socket = new ReconnectingSocket(`/ws/chat/${chat.roomId}/`, {
     onMessage: (frame) => socket === chat.socket && onFrame(frame),
     onStatus(status) {
@@ -196,7 +196,7 @@ function connect() {
       connectionBanner.hidden = status !== "reconnecting";
       connectionBanner.textContent = status === "reconnecting" ? "Reconnecting..." : "";
       if (status !== "open") return;
-      if (opened) catchUp();
+      catchUp();
       opened = true;
     },
     onEnd(code) {
@@ -272,7 +272,8 @@ function onFrame(frame) {
   }
 }
 
-// After a reconnect: what was said meanwhile, and what we sent but never saw acknowledged.
+// Once the socket listens: what was said before it did (right after a match, or during a
+// network blip), and what we sent over a socket that dropped before its ack came.
 async function catchUp() {
   for (const [clientId, pending] of chat.pending) {
     if (pending.viaSocket && pending.item.dataset.status === "sending") deliver(clientId);

@@ -113,9 +113,9 @@ export class VideoCall {
       if (this.role !== "offerer" || !this.pc || this.pc.signalingState !== "have-local-offer") return;
       await this.pc.setRemoteDescription({ type: "answer", sdp: payload.sdp });
       this.grantConsent();
-    } else if (kind === "ice-candidate" && payload.candidate) {
-      if (this.pc && this.pc.remoteDescription) await this.addRemoteCandidate(payload.candidate);
-      else this.remoteCandidates.push(payload.candidate);
+    } else if (kind === "ice-candidate" && typeof payload.candidate === "string") {
+      if (this.pc && this.pc.remoteDescription) await this.addRemoteCandidate(payload);
+      else this.remoteCandidates.push(payload);
     } else if (kind === "video-stop") {
       this.pendingOffer = null;
       if (this.pc) {
@@ -137,9 +137,9 @@ export class VideoCall {
     this.sendSignal(this.lastDescription.kind, this.lastDescription.payload);
   }
 
-  sendDescription(kind, sdp) {
-    this.lastDescription = { kind, payload: { sdp } };
-    this.sendSignal(kind, { sdp });
+  sendDescription(kind, { type, sdp }) {
+    this.lastDescription = { kind, payload: { type, sdp } };
+    this.sendSignal(kind, { type, sdp });
   }
 
   async offer() {
@@ -147,7 +147,7 @@ export class VideoCall {
     if (!pc) return;
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    this.sendDescription("video-offer", pc.localDescription.sdp);
+    this.sendDescription("video-offer", pc.localDescription);
   }
 
   async answer(sdp) {
@@ -156,13 +156,13 @@ export class VideoCall {
     await pc.setRemoteDescription({ type: "offer", sdp });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    this.sendDescription("video-answer", pc.localDescription.sdp);
+    this.sendDescription("video-answer", pc.localDescription);
     this.grantConsent();
   }
 
   grantConsent() {
     this.consented = true;
-    for (const candidate of this.localCandidates) this.sendSignal("ice-candidate", { candidate });
+    for (const candidate of this.localCandidates) this.sendSignal("ice-candidate", candidate);
     this.localCandidates = [];
     const queued = this.remoteCandidates;
     this.remoteCandidates = [];
@@ -187,7 +187,7 @@ export class VideoCall {
     for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || pc !== this.pc) return;
-      if (this.consented) this.sendSignal("ice-candidate", { candidate: candidate.toJSON() });
+      if (this.consented) this.sendSignal("ice-candidate", candidate.toJSON());
       else this.localCandidates.push(candidate.toJSON());
     };
     pc.ontrack = ({ streams }) => {
