@@ -8,13 +8,16 @@ The hot path is the relay of typing and WebRTC signalling between the two partne
 Each socket announces its channel name to its room group once (socket.hello, answered
 by socket.here), so a relay is one direct channel send to the partner's socket(s):
 no database query, no group fan-out, and a full channel is reported to the sender
-(channel sends raise ChannelFull; group sends drop silently). Messages are stored and
-go through the room group, so the HTTP API's messages reach sockets the same way.
+(channel sends raise ChannelFull; group sends drop silently). When the partner's socket
+lives in this same process, the relay hands the event to it directly and the channel
+layer is not involved at all. Messages are stored and go through the room group, so the
+HTTP API's messages reach sockets the same way.
 """
 
 import asyncio
 import logging
 import random
+import weakref
 from datetime import datetime
 from uuid import UUID
 
@@ -48,7 +51,8 @@ from chat.protocol import (
     signal_frame,
 )
 from chat.selectors import room_state_for
-from chat.services import message_post, participant_connect, participant_heartbeat
+from chat.message_writer import message_writer
+from chat.services import SocketMessage, participant_connect, participant_heartbeat
 from matchmaking.services import leave_room, settle_waiting_user
 from whimsy_project.errors import AlreadyLeft, Banned, NotParticipant, RoomNotFound, WhimsyError
 from whimsy_project.ratelimit import TokenBucket
@@ -61,6 +65,11 @@ ACTIVE = ChatRoom.Status.ACTIVE
 CLOSED = ChatRoom.Status.CLOSED
 
 _ROOM_GONE = (AlreadyLeft, NotParticipant, RoomNotFound)
+
+# This process's authorised room sockets by channel name: a relay to one of them skips
+# the channel layer (two Redis round trips). Weak, so a consumer that died without its
+# disconnect is not kept; disconnect removes the entry first anyway.
+_rooms_here: "weakref.WeakValueDictionary[str, RoomConsumer]" = weakref.WeakValueDictionary()
 
 
 class LoopConsumer(AsyncWebsocketConsumer):
@@ -127,6 +136,7 @@ class RoomConsumer(LoopConsumer):
                 common_interests=state.common_interests,
             )
         )
+        _rooms_here[self.channel_name] = self
         await self.channel_layer.group_send(
             self.groups[0], {"type": "socket.hello", "user_id": self.me, "channel": self.channel_name}
         )
@@ -136,6 +146,7 @@ class RoomConsumer(LoopConsumer):
     async def disconnect(self, code):
         if self.room_id is None:
             return
+        _rooms_here.pop(self.channel_name, None)
         self.upkeep.cancel()
         presence.visitor_disconnected(self.user_id)
         # (The base class has already left this socket's groups.)
@@ -175,8 +186,13 @@ class RoomConsumer(LoopConsumer):
                 )
             return
         for channel in tuple(self.partner_channels):
+            partner = _rooms_here.get(channel)
             try:
-                await self.channel_layer.send(channel, event)
+                if partner is not None:
+                    # In order, as a channel send would be: this socket's frames are handled one at a time.
+                    await partner.dispatch(event)
+                else:
+                    await self.channel_layer.send(channel, event)
             except ChannelFull:
                 await self.send(
                     error_frame("delivery_failed", "Your partner's connection is not keeping up; try again.", kind=kind)
@@ -199,8 +215,9 @@ class RoomConsumer(LoopConsumer):
             return
         self.refusals_in_a_row = 0
         try:
-            posted = await database_sync_to_async(message_post)(
-                room_id=self.room_id, sender_id=self.user_id, text=message.text, client_id=message.client_id
+            posted = await message_writer().post(
+                SocketMessage(room_id=self.room_id, sender_id=self.user_id, text=message.text, client_id=message.client_id),
+                socket=self,
             )
         except WhimsyError as exc:
             await self.send(error_frame(exc.code, exc.detail, client_id=message.client_id))
@@ -235,8 +252,8 @@ class RoomConsumer(LoopConsumer):
         await self.send(TYPING_TRUE if self.partner_typing else TYPING_FALSE)
 
     async def chat_message(self, event):
-        if self.room_id is None:
-            return
+        if self.room_id is None or self.channel_name in event.get("served", ()):
+            return  # served: this socket got it directly from the message writer
         message = event["message"]
         if self.partner_typing and message["sender_id"] != self.me:
             await self._clear_partner_typing()
@@ -309,6 +326,11 @@ class RoomConsumer(LoopConsumer):
         for group in self.groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.groups = []
+
+    def local_recipients(self) -> list["RoomConsumer"]:
+        """This socket and its partner's sockets in this process (the message writer serves them directly)."""
+        here = [_rooms_here.get(channel) for channel in self.partner_channels]
+        return [self, *(socket for socket in here if socket is not None)]
 
     async def _add_partner_channel(self, channel: str) -> None:
         first = not self.partner_channels

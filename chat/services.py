@@ -1,6 +1,7 @@
 """Chat writes used by both the room socket and the HTTP API."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
 from chat.protocol import clean_client_id, clean_message_text, message_payload
 from chat.selectors import RoomState, room_state_for
 from reports.selectors import ban_active_for
-from whimsy_project.errors import Banned, NoPartnerYet, NotParticipant, RoomClosed, RoomNotFound
+from whimsy_project.errors import Banned, NoPartnerYet, NotParticipant, RoomClosed, RoomNotFound, WhimsyError
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,79 @@ def message_post(*, room_id: UUID, sender_id: UUID, text: str, client_id: str | 
     message = ChatMessage.objects.create(room=room, sender_id=sender_id, message=text, client_id=client_id)
     announce_new_message(room_id=room.id, message=message_payload(message))
     return PostedMessage(message=message, created=True)
+
+
+@dataclass(frozen=True)
+class SocketMessage:
+    """A message frame from an authorised room socket (its text and client_id already cleaned)."""
+
+    room_id: UUID
+    sender_id: UUID
+    text: str
+    client_id: str | None
+
+
+@transaction.atomic
+def socket_messages_store(*, messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError]:
+    """Store messages from room sockets in one transaction: a result (or the refusal) for each, in order.
+
+    The rules are message_post's, for many messages at the cost of three queries. Each
+    socket was authorised at connect as a participant of its room, and a participation
+    only ends by ending the room (leave, move, ban, sweep), so an active room under its
+    lock is proof enough: the lock waits for a concurrent Leave to commit, and a message
+    is never stored in a room that closed. Idempotent per client_id, also within one batch
+    (the later copy is answered with the first). Nothing is announced here: the caller
+    announces the created ones after the commit.
+    """
+    room_ids = sorted({message.room_id for message in messages})
+    locked = ChatRoom.objects.select_for_update().filter(id__in=room_ids).order_by("id")  # one lock order
+    status_of = dict(locked.values_list("id", "status"))
+    stored: dict[tuple, ChatMessage] = {}
+    client_ids = {message.client_id for message in messages if message.client_id is not None}
+    if client_ids:
+        for existing in ChatMessage.objects.filter(room_id__in=room_ids, client_id__in=client_ids):
+            stored[(existing.room_id, existing.sender_id, existing.client_id)] = existing
+    results: list[PostedMessage | WhimsyError] = []
+    created: list[ChatMessage] = []
+    for message in messages:
+        key = (message.room_id, message.sender_id, message.client_id)
+        if message.client_id is not None and key in stored:
+            results.append(PostedMessage(message=stored[key], created=False))
+            continue
+        status = status_of.get(message.room_id)
+        if status is None:
+            results.append(RoomNotFound())
+        elif status == ChatRoom.Status.CLOSED:
+            results.append(RoomClosed())
+        elif status == ChatRoom.Status.WAITING:
+            results.append(NoPartnerYet())
+        else:
+            row = ChatMessage(
+                room_id=message.room_id, sender_id=message.sender_id, message=message.text, client_id=message.client_id
+            )
+            if message.client_id is not None:
+                stored[key] = row
+            created.append(row)
+            results.append(PostedMessage(message=row, created=True))
+    ChatMessage.objects.bulk_create(created)
+    _untie_timestamps(created)
+    return results
+
+
+def _untie_timestamps(created: list[ChatMessage]) -> None:
+    """History is ordered by (timestamp, id) and ids are random: one room's messages of a batch
+    must have strictly increasing timestamps in the order they arrived. The clock gives
+    non-decreasing ones; a tie (same microsecond) moves the later message 1 µs on."""
+    last: dict[UUID, object] = {}
+    moved = []
+    for row in created:
+        previous = last.get(row.room_id)
+        if previous is not None and row.timestamp <= previous:
+            row.timestamp = previous + timedelta(microseconds=1)
+            moved.append(row)
+        last[row.room_id] = row.timestamp
+    if moved:
+        ChatMessage.objects.bulk_update(moved, ["timestamp"])
 
 
 def participant_connect(*, room_id: UUID, user_id: UUID, ip_hash: str) -> RoomState:

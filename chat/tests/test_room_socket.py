@@ -256,3 +256,22 @@ async def test_the_http_api_message_reaches_the_sockets_the_same_way(visitor):
     await alice_socket.disconnect()
     await bob_socket.disconnect()
     await asyncio.sleep(0)
+
+
+
+async def test_signals_reach_every_tab_of_the_partner_in_the_order_sent(visitor):
+    alice, bob, room_id, alice_socket, bob_socket = await pair(visitor)
+    bob_second_tab, _ = await open_room(bob, room_id)
+    # Told once alice's socket has answered its hello, so alice's socket knows this tab.
+    assert await receive(bob_second_tab) == {"type": "partner_connected"}
+    kinds = ["video-offer", "ice-candidate", "ice-candidate", "video-stop"]
+
+    for number, kind in enumerate(kinds):
+        await alice_socket.send_json_to({"type": "signal", "kind": kind, "payload": {"n": number}})
+
+    expected = [{"type": "signal", "kind": kind, "payload": {"n": n}} for n, kind in enumerate(kinds)]
+    assert [await receive(bob_socket) for _ in kinds] == expected
+    assert [await receive(bob_second_tab) for _ in kinds] == expected
+    assert await alice_socket.receive_nothing(timeout=0.2)  # nothing refused, nothing echoed
+    for socket in (alice_socket, bob_socket, bob_second_tab):
+        await socket.disconnect()

@@ -1,0 +1,133 @@
+"""The room sockets' message writer: one per event loop, storing messages in small batches.
+
+A socket's message is queued; while a batch is in its transaction, newcomers wait and
+go together in the next one (so under load a transaction stores many messages, and
+alone a message waits for nobody). After the commit the writer announces each created
+message, in the order stored, and only then answers the sockets: an ack still means
+stored, and a socket's next frame cannot overtake its message.
+
+The announcement is the room group's chat.message event, as for messages posted over
+HTTP, with one shortcut: the sender's socket and its partner's sockets in this process
+get the event directly, and the group event names them in "served" so they skip their
+copy. Their order with the relayed signals (also direct) is then the order sent.
+Rooms are announced concurrently; one room's messages one after another.
+"""
+
+import asyncio
+import logging
+import weakref
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import DatabaseError
+
+from chat.events import room_group
+from chat.protocol import message_payload
+from chat.services import PostedMessage, SocketMessage, socket_messages_store
+from whimsy_project.errors import DeliveryFailed, WhimsyError
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 200  # messages per transaction; the rest wait for the next one
+
+
+class Socket(Protocol):
+    channel_name: str
+
+    def local_recipients(self) -> list["Socket"]:
+        """This socket and its partner's sockets in this process: they get the event directly."""
+
+    async def dispatch(self, event: dict) -> None: ...
+
+
+class MessageWriter:
+    def __init__(self) -> None:
+        self.queue: list[tuple[SocketMessage, Socket, asyncio.Future]] = []
+        self.flushing: asyncio.Task | None = None
+
+    async def post(self, message: SocketMessage, *, socket: Socket) -> PostedMessage:
+        """Stored and announced; raises the WhimsyError that refused it (or DeliveryFailed)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.queue.append((message, socket, future))
+        if self.flushing is None or self.flushing.done():
+            self.flushing = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self.queue:
+            batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+            try:
+                results = await database_sync_to_async(_store)([message for message, _, _ in batch])
+                results = await self._announce(batch, results)
+            except Exception as exc:  # each waiting socket hears of it; the writer goes on
+                results = [exc] * len(batch)
+            for (_, _, future), result in zip(batch, results):
+                if future.done():
+                    continue  # the socket went away meanwhile
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def _announce(self, batch: list, results: list) -> list:
+        by_room: dict = {}
+        for index, ((message, socket, _), result) in enumerate(zip(batch, results)):
+            if isinstance(result, PostedMessage) and result.created:
+                by_room.setdefault(message.room_id, []).append((index, socket, result))
+        outcomes = await asyncio.gather(*(self._announce_room(room_id, items) for room_id, items in by_room.items()))
+        results = list(results)
+        for failed in outcomes:
+            for index in failed:
+                results[index] = DeliveryFailed()
+        return results
+
+    async def _announce_room(self, room_id, items: list) -> list[int]:
+        """Announce one room's new messages in order; the indexes whose group send failed."""
+        failed = []
+        for index, socket, posted in items:
+            event = {"type": "chat.message", "message": message_payload(posted.message)}
+            served = []
+            for recipient in socket.local_recipients():
+                try:
+                    await recipient.dispatch(event)
+                    served.append(recipient.channel_name)
+                except Exception:  # a socket closing meanwhile; it gets the group copy if it can
+                    logger.debug("could not hand message %s to a local socket", posted.message.id, exc_info=True)
+            try:
+                await get_channel_layer().group_send(room_group(room_id), {**event, "served": served})
+            except Exception:  # whatever the layer raises (Redis down, ...), the sender must hear of it
+                logger.exception("could not deliver message %s to room %s", posted.message.id, room_id)
+                failed.append(index)
+        return failed
+
+
+def _store(messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError | Exception]:
+    """One transaction for the batch; if it fails (a deadlock, a duplicate sent over HTTP at
+    the same instant), each message alone, so one bad message costs only itself."""
+    try:
+        return socket_messages_store(messages=messages)
+    except DatabaseError:
+        if len(messages) == 1:
+            raise
+        logger.warning("a batch of %d messages failed; storing them one by one", len(messages), exc_info=True)
+    results = []
+    for message in messages:
+        try:
+            results.extend(socket_messages_store(messages=[message]))
+        except DatabaseError as exc:
+            results.append(exc)
+    return results
+
+
+_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MessageWriter]" = weakref.WeakKeyDictionary()
+
+
+def message_writer() -> MessageWriter:
+    """This event loop's writer (test runs have several loops; a server has one)."""
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = MessageWriter()
+    return writer
