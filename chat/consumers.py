@@ -216,7 +216,9 @@ class RoomConsumer(LoopConsumer):
         self.refusals_in_a_row = 0
         try:
             posted = await message_writer().post(
-                SocketMessage(room_id=self.room_id, sender_id=self.user_id, text=message.text, client_id=message.client_id),
+                SocketMessage(
+                    room_id=self.room_id, sender_id=self.user_id, text=message.text, client_id=message.client_id
+                ),
                 socket=self,
             )
         except WhimsyError as exc:

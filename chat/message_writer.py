@@ -8,18 +8,23 @@ stored, and a socket's next frame cannot overtake its message.
 
 The announcement is the room group's chat.message event, as for messages posted over
 HTTP, with one shortcut: the sender's socket and its partner's sockets in this process
-get the event directly, and the group event names them in "served" so they skip their
-copy. Their order with the relayed signals (also direct) is then the order sent.
-Rooms are announced concurrently; one room's messages one after another.
+get the event directly, and only the group's other members (other tabs, other processes,
+a socket that has not said hello yet) get it through the channel layer: the members are
+read as group_send reads them, so nobody is missed. Their order with the relayed signals
+(also direct) is then the order sent. Rooms are announced concurrently; one room's
+messages one after another.
 """
 
 import asyncio
 import logging
+import time
 import weakref
 from typing import Protocol
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.db import DatabaseError
 
 from chat.events import room_group
@@ -96,11 +101,41 @@ class MessageWriter:
                 except Exception:  # a socket closing meanwhile; it gets the group copy if it can
                     logger.debug("could not hand message %s to a local socket", posted.message.id, exc_info=True)
             try:
-                await get_channel_layer().group_send(room_group(room_id), {**event, "served": served})
+                await _send_to_group_except(get_channel_layer(), room_group(room_id), event, served=served)
             except Exception:  # whatever the layer raises (Redis down, ...), the sender must hear of it
                 logger.exception("could not deliver message %s to room %s", posted.message.id, room_id)
                 failed.append(index)
         return failed
+
+
+async def _send_to_group_except(layer, group: str, event: dict, *, served: list[str]) -> None:
+    """group_send to the members not served already: usually nobody, so no send at all.
+
+    The members are read as group_send reads them (one query); a full channel drops its
+    copy as group_send would (the message is stored; the history has it).
+    """
+    members = await _group_members(layer, group)
+    if members is None:  # a layer we cannot ask: its group_send, and the served skip their copy
+        await layer.group_send(group, {**event, "served": served})
+        return
+    for channel in members:
+        if channel not in served:
+            try:
+                await layer.send(channel, event)
+            except ChannelFull:
+                logger.warning("channel %s full: dropped a message event for it", channel)
+
+
+async def _group_members(layer, group: str) -> list[str] | None:
+    """The group's channels, for the two layers in settings (their group_send reads the same)."""
+    if isinstance(layer, RedisChannelLayer):
+        connection = layer.connection(layer.consistent_hash(group))
+        alive_since = int(time.time()) - layer.group_expiry
+        names = await connection.zrangebyscore(layer._group_key(group), alive_since, "+inf")
+        return [name.decode() for name in names]
+    if isinstance(layer, InMemoryChannelLayer):
+        return list(layer.groups.get(group, {}))
+    return None
 
 
 def _store(messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError | Exception]:
