@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chat.models import ChatMessage, ChatParticipant, ChatRoom
+from chat.selectors import socket_gone
 from matchmaking.services import leave_room
 from whimsy_project.errors import AlreadyLeft
 
@@ -29,11 +30,9 @@ def stale_participations(*, stale_after: timedelta, waiting_older_than: timedelt
     An active room closes as soon as one of its people is gone; a waiting room once it
     is also older than `waiting_older_than` (a live waiting socket keeps its room).
     """
-    now = timezone.now()
-    stale_before = now - stale_after
-    gone = Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, joined_at__lt=stale_before)
+    gone = socket_gone(stale_after=stale_after, connect_grace=stale_after)
     closable = Q(room__status=ChatRoom.Status.ACTIVE) | Q(
-        room__status=ChatRoom.Status.WAITING, room__created_at__lt=now - waiting_older_than
+        room__status=ChatRoom.Status.WAITING, room__created_at__lt=timezone.now() - waiting_older_than
     )
     return ChatParticipant.objects.filter(gone, closable, left_at__isnull=True)
 

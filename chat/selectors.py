@@ -14,6 +14,13 @@ def participation_open_for(*, user_id: UUID) -> ChatParticipant | None:
     return ChatParticipant.objects.select_related("room").filter(user_id=user_id, left_at__isnull=True).first()
 
 
+def socket_gone(*, stale_after: timedelta, connect_grace: timedelta) -> Q:
+    """Participations whose socket is gone: its heartbeat is older than `stale_after`, or it
+    never connected and the person joined longer ago than `connect_grace`."""
+    now = timezone.now()
+    return Q(heartbeat_at__lt=now - stale_after) | Q(heartbeat_at__isnull=True, joined_at__lt=now - connect_grace)
+
+
 def recent_partner_ids(*, user_id: UUID) -> QuerySet:
     """Ids of people this user shared a room with that ended within NO_REMATCH_SECONDS.
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from chat.events import announce_partner_joined, announce_partner_left
 from chat.models import ChatParticipant, ChatRoom, RoomInterest, Visitor
-from chat.selectors import participation_open_for, recent_partner_ids
+from chat.selectors import participation_open_for, recent_partner_ids, socket_gone
 from reports.selectors import ban_active_for
 from whimsy_project.errors import AlreadyLeft, Banned, InvalidInput, NotParticipant, RoomNotFound
 
@@ -212,7 +212,9 @@ def _claim_waiting_room(*, user_id: UUID, mode: str, tags: list[str], fallback_o
     only after that occupant has waited INTEREST_FALLBACK_SECONDS; so is the caller.
     """
     candidates = ChatRoom.objects.filter(status=ChatRoom.Status.WAITING, mode=mode).exclude(
-        Q(participants__user_id=user_id) | Q(participants__user_id__in=recent_partner_ids(user_id=user_id))
+        Q(participants__user_id=user_id)
+        | Q(participants__user_id__in=recent_partner_ids(user_id=user_id))
+        | Exists(_occupants_without_socket())
     )
     if tags:
         shared = candidates.filter(id__in=RoomInterest.objects.filter(tag__in=tags).values("room_id"))
@@ -224,6 +226,16 @@ def _claim_waiting_room(*, user_id: UUID, mode: str, tags: list[str], fallback_o
     cutoff = timezone.now() - timedelta(seconds=settings.INTEREST_FALLBACK_SECONDS)
     has_interests = Exists(RoomInterest.objects.filter(room_id=OuterRef("pk")))
     return _lock_oldest(candidates.filter(~has_interests | Q(created_at__lte=cutoff)))
+
+
+def _occupants_without_socket():
+    """The occupant of a waiting room whose page closed before its socket connected, or whose
+    server died: nobody would be there to greet whoever joined."""
+    gone = socket_gone(
+        stale_after=timedelta(seconds=3 * settings.HEARTBEAT_SECONDS),
+        connect_grace=timedelta(seconds=settings.SOCKET_CONNECT_GRACE_SECONDS),
+    )
+    return ChatParticipant.objects.filter(gone, room_id=OuterRef("pk"), left_at__isnull=True)
 
 
 def _lock_oldest(rooms) -> ChatRoom | None:

@@ -176,6 +176,9 @@ LOGGING = {
 # Matchmaking
 INTEREST_FALLBACK_SECONDS = env_int("INTEREST_FALLBACK_SECONDS", 5, minimum=0)
 NO_REMATCH_SECONDS = env_int("NO_REMATCH_SECONDS", 60, minimum=0)
+# A waiting room is offered to others only while its occupant's socket is alive: it
+# connected within SOCKET_CONNECT_GRACE_SECONDS of Start, and its heartbeat is fresh.
+SOCKET_CONNECT_GRACE_SECONDS = env_int("SOCKET_CONNECT_GRACE_SECONDS", 15, minimum=1)
 MAX_INTERESTS = 5
 MAX_INTEREST_LENGTH = 30
 

@@ -223,3 +223,38 @@ def test_interests_are_normalised(raw, expected):
 def test_bad_interests_are_refused(raw):
     with pytest.raises(InvalidInput):
         normalize_interests(raw)
+
+
+def _age_occupancy(user_id, *, joined_seconds_ago: int, heartbeat_seconds_ago: int | None):
+    now = timezone.now()
+    ChatParticipant.objects.filter(user_id=user_id, left_at__isnull=True).update(
+        joined_at=now - timedelta(seconds=joined_seconds_ago),
+        heartbeat_at=None if heartbeat_seconds_ago is None else now - timedelta(seconds=heartbeat_seconds_ago),
+    )
+
+
+def test_a_waiting_room_whose_socket_never_connected_is_not_offered(settings):
+    settings.SOCKET_CONNECT_GRACE_SECONDS = 15
+    ghost, newcomer = new_user(), new_user()
+    find_available_room(user_id=ghost)
+    _age_occupancy(ghost, joined_seconds_ago=20, heartbeat_seconds_ago=None)
+
+    assert find_available_room(user_id=newcomer).partner_id is None
+
+
+def test_a_waiting_room_whose_heartbeat_stopped_is_not_offered(settings):
+    settings.HEARTBEAT_SECONDS = 30
+    crashed, newcomer = new_user(), new_user()
+    find_available_room(user_id=crashed)
+    _age_occupancy(crashed, joined_seconds_ago=600, heartbeat_seconds_ago=120)
+
+    assert find_available_room(user_id=newcomer).partner_id is None
+
+
+def test_a_long_wait_with_a_live_socket_is_still_offered(settings):
+    settings.HEARTBEAT_SECONDS = 30
+    patient, newcomer = new_user(), new_user()
+    find_available_room(user_id=patient)
+    _age_occupancy(patient, joined_seconds_ago=600, heartbeat_seconds_ago=10)
+
+    assert find_available_room(user_id=newcomer).partner_id == patient
