@@ -293,6 +293,11 @@ def test_two_strangers_see_each_other_online_meet_and_talk(stranger):
     expect(a.locator(".msg.stranger .text")).to_have_text(["hi A,\nB here"])
     expect(b.locator(".msg.me").last).to_have_attribute("data-status", "sent")
 
+    # Still counted after moving from the home page to the chat page.
+    for page in (a, b):
+        page.wait_for_function(
+            "() => Number(document.querySelector('[data-online-count]').dataset.online) >= 2", timeout=WAIT_MS
+        )
     screenshot(a, "chat-desktop.png")
     screenshot(b, "chat-phone.png")
     assert not [m for m in a.console_messages + b.console_messages if m.startswith("page error")]
