@@ -89,8 +89,11 @@ async def _measure(name: str, args) -> dict:
                     emit("relay", "skipped_overloaded_at", overloaded_at, kind=kind, server=name, phase=phase_name)
                     continue
                 phase = await load.run_phase(kind=kind, seconds=args.seconds, rate_per_pair=rate)
-                if phase.sent > phase.delivered and rate is not None:
-                    overloaded_at = phase_name
+                if phase.sent > phase.delivered:
+                    if rate is not None:
+                        overloaded_at = phase_name
+                    # A backlog left behind (also by a closed loop after an overload) would
+                    # count against the next phase's latency: let it drain first.
                     await load.wait_quiet()
                 figures = {
                     "offered_per_s": round(phase.sent / args.seconds, 1),
