@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
 from chat.services import PostedMessage, SocketMessage, socket_messages_store
-from chat.tests.sockets import pair, receive
+from chat.tests.sockets import open_room, pair, receive
 from whimsy_project.errors import NoPartnerYet, RoomClosed, RoomNotFound
 
 
@@ -97,3 +97,22 @@ async def test_messages_sent_at_once_from_both_sockets_are_each_stored_once_and_
     await alice_socket.disconnect()
     await bob_socket.disconnect()
     await asyncio.sleep(0)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_message_reaches_the_senders_other_tab_once_through_the_channel_layer(visitor):
+    alice, bob, room_id, alice_socket, bob_socket = await pair(visitor)
+    alice_other_tab, _ = await open_room(alice, room_id)
+    assert await receive(alice_other_tab) == {"type": "partner_connected"}
+
+    await alice_socket.send_json_to({"type": "message", "text": "to every tab", "client_id": "t-1"})
+
+    frames = {f["type"]: f for f in [await receive(alice_socket), await receive(alice_socket)]}
+    assert set(frames) == {"message_ack", "new_message"}
+    # Not a local recipient (those are the sending socket and the partner's): a group member all the same.
+    assert await receive(alice_other_tab) == frames["new_message"]
+    assert await receive(bob_socket) == frames["new_message"]
+    for socket in (alice_socket, alice_other_tab, bob_socket):
+        assert await socket.receive_nothing(timeout=0.2)  # once each
+    for socket in (alice_socket, alice_other_tab, bob_socket):
+        await socket.disconnect()
