@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,28 +62,6 @@ def test_refused_outside_an_active_room(visitor):
     alice.api("post", "/api/chat/start")  # waiting: no partner yet
     waiting = alice.get("/api/chat/ice-servers")
     assert waiting.status_code == 403
-
-
-@pytest.mark.parametrize(
-    "env, fragment",
-    [
-        ({"ICE_SERVERS": "stun:x"}, "ICE_SERVERS"),
-        ({"ICE_SERVERS": '{"urls": "stun:x"}'}, "ICE_SERVERS"),
-        ({"ICE_SERVERS": '[{"url": "stun:x"}]'}, "ICE_SERVERS"),
-        ({"TURN_URLS": "stun:x"}, "TURN_URLS"),
-        ({"TURN_URLS": "turn:x"}, "TURN_SECRET"),
-        ({"TURN_URLS": "turn:x", "TURN_SECRET": "s", "TURN_TTL": "5"}, "TURN_TTL"),
-        ({"ICE_TRANSPORT_POLICY": "sometimes"}, "ICE_TRANSPORT_POLICY"),
-        ({"ICE_TRANSPORT_POLICY": "relay"}, "TURN server"),
-        ({"MESSAGE_RATE_BURST": "0"}, "MESSAGE_RATE_BURST"),
-    ],
-)
-def test_bad_settings_stop_start_up_with_a_clear_message(monkeypatch, env, fragment):
-    monkeypatch.setenv("DEBUG", "1")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with pytest.raises(ImproperlyConfigured, match=fragment):
-        runpy.run_path(str(SETTINGS_FILE))
 
 
 def test_good_ice_settings_load(monkeypatch):

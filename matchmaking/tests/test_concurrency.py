@@ -76,9 +76,9 @@ def test_two_users_starting_at_the_same_instant_end_up_paired():
     for _ in range(20):  # the race is narrow: try it many times
         ChatParticipant.objects.all().delete()
         ChatRoom.objects.all().delete()
-        alice, bob = uuid.uuid4(), uuid.uuid4()
+        alice, bob = pair = uuid.uuid4(), uuid.uuid4()
 
-        run_concurrently(lambda i: find_available_room(user_id=(alice, bob)[i]), 2)
+        run_concurrently(lambda i, pair=pair: find_available_room(user_id=pair[i]), 2)
         settle_waiting_rooms()
 
         rooms = dict(ChatParticipant.objects.filter(left_at__isnull=True).values_list("user_id", "room_id"))
