@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from channels.db import database_sync_to_async
@@ -37,6 +38,12 @@ from whimsy_project.errors import DeliveryFailed, WhimsyError
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 200  # messages per transaction; the rest wait for the next one
+
+# The writer's own database thread. Channels' one thread-sensitive database thread also
+# serves every socket's connect, heartbeat and settle step; a batch queued behind a
+# burst of those (a thousand sockets' heartbeats fall due within seconds) waited for all
+# of them. Batches run one at a time, so one thread (one pooled connection) is enough.
+_database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-writer")
 
 
 class Socket(Protocol):
@@ -68,7 +75,7 @@ class MessageWriter:
         while self.queue:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
             try:
-                results = await database_sync_to_async(_store)([message for message, _, _ in batch])
+                results = await _store_in_writer_thread([message for message, _, _ in batch])
             except Exception as exc:  # each waiting socket hears of it; the writer goes on
                 results = [exc] * len(batch)
             # The next batch is stored while this one is announced; announcements keep their order.
@@ -186,6 +193,8 @@ def _store(messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError | 
             results.append(exc)
     return results
 
+
+_store_in_writer_thread = database_sync_to_async(_store, thread_sensitive=False, executor=_database_thread)
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MessageWriter]" = weakref.WeakKeyDictionary()
 
