@@ -1,10 +1,12 @@
 """Socket messages are stored in batches: each once, in order, deduplicated, acked only once stored."""
 
 import asyncio
+import threading
 import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
 from chat.services import PostedMessage, SocketMessage, socket_messages_store
@@ -116,3 +118,24 @@ async def test_a_message_reaches_the_senders_other_tab_once_through_the_channel_
         assert await socket.receive_nothing(timeout=0.2)  # once each
     for socket in (alice_socket, alice_other_tab, bob_socket):
         await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_message_is_stored_and_acked_while_the_sockets_database_thread_is_busy(visitor):
+    """The writer has a database thread of its own: a message does not queue behind the
+    connects, heartbeats and settle steps that Channels' one database thread runs."""
+    alice, bob, room_id, alice_socket, bob_socket = await pair(visitor)
+    release = threading.Event()
+    busy = asyncio.ensure_future(database_sync_to_async(release.wait)(10))  # holds that thread
+    try:
+        await alice_socket.send_json_to({"type": "message", "text": "while busy", "client_id": "w-1"})
+        frames = {f["type"]: f for f in [await receive(alice_socket), await receive(alice_socket)]}
+        assert set(frames) == {"message_ack", "new_message"}
+        assert (await receive(bob_socket))["message"]["message"] == "while busy"
+        assert not busy.done()  # the thread was held the whole time
+    finally:
+        release.set()
+        await busy
+    assert await ChatMessage.objects.filter(id=frames["message_ack"]["id"], message="while busy").aexists()
+    await alice_socket.disconnect()
+    await bob_socket.disconnect()
