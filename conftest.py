@@ -33,6 +33,21 @@ class VisitorClient(Client):
         return getattr(self, method)(path, data=data, content_type="application/json", headers=headers)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def end_leftover_database_sessions(django_db_setup, django_db_blocker):
+    """Worker threads that served async tests keep a pooled connection until they exit,
+    which is after pytest drops the test database: end those sessions first, so that the
+    drop succeeds and the next run starts clean."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """A new channel layer for each test: every async test has its own event loop, and
