@@ -64,6 +64,15 @@ def visitor(db) -> Callable[[], VisitorClient]:
     return VisitorClient
 
 
+@pytest.fixture
+def chatting(visitor) -> tuple[VisitorClient, VisitorClient, str]:
+    """Two visitors paired over HTTP: (the one who waited, the one who joined, room id)."""
+    alice, bob = visitor(), visitor()
+    room_id = alice.api("post", "/api/chat/start").json()["room_id"]
+    assert bob.api("post", "/api/chat/start").json()["room_id"] == room_id
+    return alice, bob, room_id
+
+
 def run_concurrently(worker: Callable[[int], object], count: int, *, threads: int | None = None) -> list:
     """Run worker(i) for i in range(count) on real threads that start together at a barrier.
 

@@ -9,14 +9,6 @@ from chat.models import ChatMessage
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def chatting(visitor):
-    alice, bob = visitor(), visitor()
-    room_id = alice.api("post", "/api/chat/start").json()["room_id"]
-    assert bob.api("post", "/api/chat/start").json()["room_id"] == room_id
-    return alice, bob, room_id
-
-
 def test_it_stores_a_message_and_returns_it(chatting):
     alice, bob, room_id = chatting
 

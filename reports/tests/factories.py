@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from chat.models import ChatMessage, ChatRoom, Visitor
-from matchmaking.services import find_available_room
+from matchmaking.services import find_available_room, leave_room
 
 
 @dataclass
@@ -33,6 +33,16 @@ def pair(*, first: uuid.UUID | None = None, second: uuid.UUID | None = None, ip_
     joined = find_available_room(user_id=second)
     assert joined.room_id == waiting.room_id, "the two were not paired"
     return Pairing(room_id=waiting.room_id, first=first, second=second)
+
+
+def past_pairings(*, first: uuid.UUID, seconds: list[uuid.UUID]) -> list[Pairing]:
+    """`first` meets each of `seconds` in turn, leaving each room before the next Start."""
+    pairings = []
+    for second in seconds:
+        pairing = pair(first=first, second=second)
+        leave_room(user_id=first, room_id=pairing.room_id)
+        pairings.append(pairing)
+    return pairings
 
 
 def visitor_row(user_id: uuid.UUID) -> Visitor:

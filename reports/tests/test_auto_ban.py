@@ -7,10 +7,9 @@ import pytest
 from django.utils import timezone
 
 from chat.events import visitor_group
-from matchmaking.services import leave_room
 from reports.models import Ban, Report
 from reports.services import ban_lift, ban_visitor, report_create, reports_dismiss
-from reports.tests.factories import GroupListener, pair
+from reports.tests.factories import GroupListener, pair, past_pairings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,12 +23,8 @@ def auto_ban_rules(settings):
 
 def reported_by(target: uuid.UUID, *, reporters: list[uuid.UUID] | None = None, count: int = 0) -> list[Report]:
     """Each reporter meets `target` in a new room, `target` leaves, the reporter reports."""
-    reports = []
-    for reporter in reporters or [uuid.uuid4() for _ in range(count)]:
-        pairing = pair(first=target, second=reporter)
-        leave_room(user_id=target, room_id=pairing.room_id)
-        reports.append(report_create(reporter_id=reporter, room_id=pairing.room_id, reason="harassment"))
-    return reports
+    pairings = past_pairings(first=target, seconds=reporters or [uuid.uuid4() for _ in range(count)])
+    return [report_create(reporter_id=p.second, room_id=p.room_id, reason="harassment") for p in pairings]
 
 
 def test_it_bans_for_a_day_on_the_third_distinct_reporter_as_the_system():
@@ -107,11 +102,7 @@ def test_zero_reporters_turns_automatic_bans_off(settings):
 
 def test_reports_of_earlier_chats_arriving_after_the_ban_do_not_ban_again():
     target = uuid.uuid4()
-    pairings = []
-    for _ in range(5):
-        pairing = pair(first=target)
-        leave_room(user_id=target, room_id=pairing.room_id)
-        pairings.append(pairing)
+    pairings = past_pairings(first=target, seconds=[uuid.uuid4() for _ in range(5)])
 
     for pairing in pairings:
         report_create(reporter_id=pairing.second, room_id=pairing.room_id, reason="spam")

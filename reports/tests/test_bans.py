@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from chat.events import room_group, visitor_group
 from chat.models import ChatParticipant, ChatRoom
-from matchmaking.services import find_available_room, leave_room
+from matchmaking.services import find_available_room
 from reports.models import Ban, Report
 from reports.selectors import ban_active_for
 from reports.services import BAN_24_HOURS, ban_lift, ban_visitor, report_create, reports_dismiss
-from reports.tests.factories import GroupListener, pair
+from reports.tests.factories import GroupListener, pair, past_pairings
 from whimsy_project.errors import Banned
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,11 +74,10 @@ def test_a_banned_visitor_cannot_start_and_is_told_until_when(moderator):
 
 def test_banning_settles_every_open_report_against_the_visitor(moderator):
     target = uuid.uuid4()
-    reports = []
-    for _ in range(2):
-        pairing = pair(first=target)
-        leave_room(user_id=target, room_id=pairing.room_id)
-        reports.append(report_create(reporter_id=pairing.second, room_id=pairing.room_id, reason="spam"))
+    reports = [
+        report_create(reporter_id=p.second, room_id=p.room_id, reason="spam")
+        for p in past_pairings(first=target, seconds=[uuid.uuid4(), uuid.uuid4()])
+    ]
     unrelated = pair()
     other = report_create(reporter_id=unrelated.first, room_id=unrelated.room_id, reason="spam")
 

@@ -5,10 +5,9 @@ import uuid
 import pytest
 
 from conftest import run_concurrently
-from matchmaking.services import leave_room
 from reports.models import Ban, Report
 from reports.services import report_create
-from reports.tests.factories import pair
+from reports.tests.factories import pair, past_pairings
 from whimsy_project.errors import AlreadyReported
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -17,11 +16,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_simultaneous_reports_by_many_people_ban_once(settings):
     settings.AUTO_BAN_REPORTERS = 3
     target = uuid.uuid4()
-    pairings = []
-    for _ in range(6):
-        pairing = pair(first=target)
-        leave_room(user_id=target, room_id=pairing.room_id)
-        pairings.append(pairing)
+    pairings = past_pairings(first=target, seconds=[uuid.uuid4() for _ in range(6)])
 
     run_concurrently(
         lambda i: report_create(reporter_id=pairings[i].second, room_id=pairings[i].room_id, reason="spam"), 6

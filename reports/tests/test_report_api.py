@@ -11,15 +11,8 @@ from reports.models import Report
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def paired(visitor):
-    alice, bob = visitor(), visitor()
-    room_id = alice.api("post", "/api/chat/start").json()["room_id"]
-    assert bob.api("post", "/api/chat/start").json()["room_id"] == room_id
-    return alice, bob, room_id
-
-
-def test_it_files_a_report_against_the_partner_with_the_transcript(visitor):
-    alice, bob, room_id = paired(visitor)
+def test_it_files_a_report_against_the_partner_with_the_transcript(chatting):
+    alice, bob, room_id = chatting
     ChatMessage.objects.create(room_id=room_id, sender_id=bob.user_id, message="buy followers at spam.example")
 
     response = alice.api("post", "/api/report", {"room_id": room_id, "reason": "spam", "details": "a bot"})
@@ -35,8 +28,8 @@ def test_it_files_a_report_against_the_partner_with_the_transcript(visitor):
     ]
 
 
-def test_a_partner_who_already_left_can_still_be_reported(visitor):
-    alice, bob, room_id = paired(visitor)
+def test_a_partner_who_already_left_can_still_be_reported(chatting):
+    alice, bob, room_id = chatting
     bob.api("post", "/api/chat/leave", {"room_id": room_id})
     alice.api("post", "/api/chat/start")  # alice has moved on to a new search
 
@@ -46,8 +39,8 @@ def test_a_partner_who_already_left_can_still_be_reported(visitor):
     assert str(Report.objects.get().reported_user_id) == bob.user_id
 
 
-def test_a_second_report_of_the_same_pairing_is_a_conflict(visitor):
-    alice, _, room_id = paired(visitor)
+def test_a_second_report_of_the_same_pairing_is_a_conflict(chatting):
+    alice, _, room_id = chatting
     alice.api("post", "/api/report", {"room_id": room_id, "reason": "spam"})
 
     response = alice.api("post", "/api/report", {"room_id": room_id, "reason": "hate"})
@@ -57,8 +50,8 @@ def test_a_second_report_of_the_same_pairing_is_a_conflict(visitor):
     assert Report.objects.get().reason == "spam"
 
 
-def test_both_partners_may_report_each_other(visitor):
-    alice, bob, room_id = paired(visitor)
+def test_both_partners_may_report_each_other(chatting):
+    alice, bob, room_id = chatting
     assert alice.api("post", "/api/report", {"room_id": room_id, "reason": "spam"}).status_code == 201
     assert bob.api("post", "/api/report", {"room_id": room_id, "reason": "other"}).status_code == 201
     assert {(str(r.reporter_id), str(r.reported_user_id)) for r in Report.objects.all()} == {
@@ -73,8 +66,8 @@ def test_an_unknown_room_is_not_found(visitor):
     assert response.json()["error"]["code"] == "room_not_found"
 
 
-def test_someone_elses_room_is_forbidden(visitor):
-    _, _, room_id = paired(visitor)
+def test_someone_elses_room_is_forbidden(chatting, visitor):
+    _, _, room_id = chatting
     response = visitor().api("post", "/api/report", {"room_id": room_id, "reason": "spam"})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "not_participant"
@@ -106,8 +99,8 @@ def test_a_room_nobody_joined_has_no_one_to_report(visitor):
         ({"room_id": "ROOM", "reason": "other", "details": "x" * 1001}, "no more than 1000 characters"),
     ],
 )
-def test_malformed_reports_get_a_clear_400_and_store_nothing(visitor, body, mentions):
-    alice, _, room_id = paired(visitor)
+def test_malformed_reports_get_a_clear_400_and_store_nothing(chatting, body, mentions):
+    alice, _, room_id = chatting
     if isinstance(body, dict) and body.get("room_id") == "ROOM":
         body = {**body, "room_id": room_id}
 
@@ -118,8 +111,8 @@ def test_malformed_reports_get_a_clear_400_and_store_nothing(visitor, body, ment
     assert not Report.objects.exists()
 
 
-def test_a_report_without_the_csrf_token_is_refused(visitor):
-    alice, _, room_id = paired(visitor)
+def test_a_report_without_the_csrf_token_is_refused(chatting):
+    alice, _, room_id = chatting
     response = alice.api("post", "/api/report", {"room_id": room_id, "reason": "spam"}, csrf=False)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
