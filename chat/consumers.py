@@ -21,14 +21,15 @@ import weakref
 from datetime import datetime
 from uuid import UUID
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.consumer import get_handler_name
 from django.conf import settings
 
 from chat import presence
 from chat.events import room_group, visitor_group
+from chat.message_writer import message_writer
 from chat.models import ChatRoom
 from chat.protocol import (
     CLOSE_FORBIDDEN,
@@ -51,10 +52,15 @@ from chat.protocol import (
     signal_frame,
 )
 from chat.selectors import room_state_for
-from chat.message_writer import message_writer
 from chat.services import SocketMessage, participant_connect, participant_heartbeat
 from matchmaking.services import leave_room, settle_waiting_user
-from whimsy_project.errors import AlreadyLeft, Banned, NotParticipant, RoomNotFound, WhimsyError
+from whimsy_project.errors import (
+    AlreadyLeft,
+    Banned,
+    NotParticipant,
+    RoomNotFound,
+    WhimsyError,
+)
 from whimsy_project.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
