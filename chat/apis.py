@@ -13,7 +13,7 @@ from chat.presence import online_count_sync
 from chat.protocol import MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS, message_payload
 from chat.selectors import room_messages_page
 from chat.services import message_post
-from whimsy_project.api import StrictUUIDField, validated_input
+from whimsy_project.api import NOT_BLANK, StrictUUIDField, validated_input
 from whimsy_project.ratelimit import Limit, enforce
 
 HISTORY_DEFAULT_LIMIT = 50
@@ -46,11 +46,19 @@ class ChatMessageApi(APIView):
     class InputSerializer(serializers.Serializer):
         room_id = StrictUUIDField()
         # Trimmed and checked by the service, the same rules as on the socket.
-        text = StrictCharField(allow_blank=True, trim_whitespace=False, help_text=f"1-{MAX_MESSAGE_CHARS} characters")
+        text = StrictCharField(
+            trim_whitespace=False,
+            min_length=1,
+            max_length=MAX_MESSAGE_CHARS,
+            validators=[NOT_BLANK],
+            help_text=f"1-{MAX_MESSAGE_CHARS} characters, not only whitespace (trimmed before it is stored)",
+        )
         client_id = StrictCharField(
             required=False,
             allow_null=True,
             trim_whitespace=False,
+            min_length=1,
+            max_length=MAX_CLIENT_ID_CHARS,
             help_text=f"Your idempotency key (at most {MAX_CLIENT_ID_CHARS} characters): a resend is not stored twice.",
         )
 
@@ -82,6 +90,9 @@ class ChatMessageApi(APIView):
 class RoomMessagesApi(APIView):
     class QuerySerializer(serializers.Serializer):
         before = serializers.UUIDField(required=False, help_text="next_before of the previous page")
+        after = serializers.UUIDField(
+            required=False, help_text="the last message you have: returns the oldest `limit` that came after it"
+        )
         limit = serializers.IntegerField(required=False, min_value=1, max_value=HISTORY_MAX_LIMIT,
                                          default=HISTORY_DEFAULT_LIMIT)
 
@@ -97,7 +108,7 @@ class RoomMessagesApi(APIView):
         responses={200: OutputSerializer},
         summary="A page of a room's messages",
         description="Newest page first; each page oldest to newest. For anyone who was in the room, "
-        "also after it ended.",
+        "also after it ended. With `after`, what came after that message (a resumed socket's catch-up).",
     )
     def get(self, request, room_id):
         query = self.QuerySerializer(data=request.query_params)
@@ -106,6 +117,7 @@ class RoomMessagesApi(APIView):
             room_id=room_id,
             user_id=request.user.id,
             before=query.validated_data.get("before"),
+            after=query.validated_data.get("after"),
             limit=query.validated_data["limit"],
         )
         return Response(

@@ -4,11 +4,13 @@ Events about a database change are sent in transaction.on_commit, so a listener
 never hears of a row it cannot yet read. Group names come from server ids only.
 """
 
+import asyncio
 import logging
+import threading
 from uuid import UUID
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from whimsy_project.errors import DeliveryFailed
@@ -24,8 +26,54 @@ def visitor_group(user_id: UUID) -> str:
     return f"visitor.{user_id.hex}"
 
 
+def session_group(session_id: UUID) -> str:
+    """A mood room session's sockets."""
+    return f"session.{session_id.hex}"
+
+
+def thread_group(thread_id: str) -> str:
+    """A keep-in-touch thread's sockets; thread ids are two UUIDs joined by "__" (group-name safe)."""
+    return f"thread.{thread_id}"
+
+
+_sender_loop: asyncio.AbstractEventLoop | None = None
+_sender_lock = threading.Lock()
+
+
+def group_send(group: str, event: dict) -> None:
+    """Send to a group from sync code, without a new event loop per send.
+
+    On a thread that the server's event loop handed work to (a request thread, Channels'
+    database thread) asgiref runs the send on that loop, whose Redis connections stay open.
+    Any other thread (a management command, a benchmark client) would get a new loop, and a
+    new Redis connection, from async_to_sync for every send: one loop of its own, started
+    once per process, serves those instead (not for the in-memory layer: nothing outside
+    the process listens to it, and its queues belong to the listener's loop).
+    """
+    layer = get_channel_layer()
+    server_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if (server_loop is not None and server_loop.is_running()) or isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, event)
+        return
+    asyncio.run_coroutine_threadsafe(layer.group_send(group, event), _loop_for_sends()).result()
+
+
+def _loop_for_sends() -> asyncio.AbstractEventLoop:
+    global _sender_loop
+    with _sender_lock:
+        if _sender_loop is None:
+            _sender_loop = asyncio.new_event_loop()
+            threading.Thread(target=_sender_loop.run_forever, name="channel-layer-sends", daemon=True).start()
+        return _sender_loop
+
+
 def send_to_group_on_commit(group: str, event: dict) -> None:
-    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
+    transaction.on_commit(lambda: group_send(group, event))
+
+
+def announce_frame(*, group: str, frame: str) -> None:
+    """After the commit, every socket in the group (any kind) sends this ready server frame to its client."""
+    send_to_group_on_commit(group, {"type": "socket.frame", "text": frame})
 
 
 def announce_partner_joined(
@@ -47,10 +95,10 @@ def announce_partner_joined(
         send_to_group_on_commit(visitor_group(moved_user_id), event)
 
 
-def announce_partner_left(*, room_id: UUID, user_id: UUID) -> None:
-    send_to_group_on_commit(
-        room_group(room_id), {"type": "partner.left", "room_id": str(room_id), "user_id": str(user_id)}
-    )
+def announce_partner_left(*, room_id: UUID, user_id: UUID, reason: str) -> None:
+    """The room ended because this visitor left it: reason is skipped, ended, lost or banned."""
+    event = {"type": "partner.left", "room_id": str(room_id), "user_id": str(user_id), "reason": reason}
+    send_to_group_on_commit(room_group(room_id), event)
 
 
 def announce_visitor_banned(*, user_id: UUID, until: str | None) -> None:
@@ -58,20 +106,19 @@ def announce_visitor_banned(*, user_id: UUID, until: str | None) -> None:
     send_to_group_on_commit(visitor_group(user_id), {"type": "visitor.banned", "until": until})
 
 
-def announce_new_message(*, room_id: UUID, message: dict) -> None:
-    """Both people of the room (every tab) get a newly stored message.
+def announce_new_message(*, room_id: UUID, event: dict) -> None:
+    """Both people of the room (every tab) get a newly stored message (chat.protocol.message_event).
 
     A failed send raises DeliveryFailed after the commit, so the sender is told instead
     of the message vanishing quietly; it is stored, and the room's history has it.
     """
     group = room_group(room_id)
-    event = {"type": "chat.message", "message": message}
 
     def send() -> None:
         try:
-            async_to_sync(get_channel_layer().group_send)(group, event)
+            group_send(group, event)
         except Exception as exc:  # whatever the layer raises (Redis down, ...), the sender must hear of it
-            logger.exception("could not deliver message %s to %s", message["id"], group)
+            logger.exception("could not deliver message %s to %s", event["message"]["id"], group)
             raise DeliveryFailed() from exc
 
     transaction.on_commit(send)

@@ -9,12 +9,15 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+from importlib import import_module
 from uuid import UUID
 
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
+
+from whimsy_project.errors import NoSession
 
 SESSION_VISITOR_KEY = "user_id"
 
@@ -89,6 +92,8 @@ class VisitorAuthentication(SessionAuthentication):
         visitor_id = getattr(django_request, "visitor_id", None)
         if visitor_id is None:
             return None
+        if not _cookie_names(django_request, visitor_id):
+            raise NoSession()
         self.enforce_csrf(django_request)
         return VisitorIdentity(id=visitor_id, ip_hash=django_request.ip_hash), None
 
@@ -99,6 +104,16 @@ class VisitorAuthentication(SessionAuthentication):
             raise CsrfFailed(
                 f"{exc.detail} Load the site first and send its csrftoken cookie in the X-CSRFToken header."
             ) from None
+
+
+def _cookie_names(request, visitor_id: UUID) -> bool:
+    """Whether the request's own session cookie carried this visitor, rather than
+    VisitorMiddleware having just issued one (no cookie, or one whose signature failed):
+    the API never answers for, or acts as, an identity invented on the fly."""
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not cookie:
+        return False
+    return visitor_id_from_session(import_module(settings.SESSION_ENGINE).SessionStore(cookie)) == visitor_id
 
 
 class IsVisitor(BasePermission):

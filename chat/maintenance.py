@@ -1,57 +1,11 @@
-"""Housekeeping the management commands run from cron: stale rooms and old messages.
+"""Housekeeping the purge_messages command runs from cron (the stale-room sweep is matchmaking's)."""
 
-Rooms are always ended through matchmaking.services.leave_room, so the partner of a
-vanished person is told (partner_left) exactly as if that person had pressed Leave.
-"""
-
-from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from chat.models import ChatMessage, ChatParticipant, ChatRoom
-from chat.selectors import socket_gone
-from matchmaking.services import leave_room
-from whimsy_project.errors import AlreadyLeft
-
-
-@dataclass(frozen=True)
-class StaleRooms:
-    waiting: int
-    active: int
-
-
-def stale_participations(*, stale_after: timedelta, waiting_older_than: timedelta) -> QuerySet:
-    """Open participations whose socket is gone, in rooms the sweep should close.
-
-    Gone: no heartbeat for `stale_after`, or none ever and joined longer ago than that.
-    An active room closes as soon as one of its people is gone; a waiting room once it
-    is also older than `waiting_older_than` (a live waiting socket keeps its room).
-    """
-    gone = socket_gone(stale_after=stale_after, connect_grace=stale_after)
-    closable = Q(room__status=ChatRoom.Status.ACTIVE) | Q(
-        room__status=ChatRoom.Status.WAITING, room__created_at__lt=timezone.now() - waiting_older_than
-    )
-    return ChatParticipant.objects.filter(gone, closable, left_at__isnull=True)
-
-
-def rooms_close_stale(*, stale_after: timedelta, waiting_older_than: timedelta, dry_run: bool = False) -> StaleRooms:
-    stale = stale_participations(stale_after=stale_after, waiting_older_than=waiting_older_than)
-    closed: Counter = Counter()
-    done_rooms = set()
-    for user_id, room_id, status in stale.values_list("user_id", "room_id", "room__status"):
-        if room_id in done_rooms:
-            continue  # both people of a room can be gone; the room closes once
-        done_rooms.add(room_id)
-        if not dry_run:
-            try:
-                leave_room(user_id=user_id, room_id=room_id)
-            except AlreadyLeft:
-                continue  # they, or their partner, left since we looked
-        closed[status] += 1
-    return StaleRooms(waiting=closed[ChatRoom.Status.WAITING], active=closed[ChatRoom.Status.ACTIVE])
+from chat.models import ChatMessage, ChatRoom
 
 
 def messages_purge(*, older_than: timedelta, batch_size: int = 1000, dry_run: bool = False) -> int:
@@ -67,3 +21,17 @@ def messages_purge(*, older_than: timedelta, batch_size: int = 1000, dry_run: bo
     while batch := list(old.values_list("id", flat=True)[:batch_size]):
         deleted += ChatMessage.objects.filter(id__in=batch).delete()[0]
     return deleted
+
+
+# Purges of the apps above chat (threads), which chat may not import: each app registers
+# them at start-up and purge_messages runs them after its own, with its --batch-size and
+# --dry-run; each keeps by its own retention setting. purge(*, batch_size, dry_run) -> rows.
+_more_purges: dict[str, Callable[..., int]] = {}
+
+
+def register_purge(*, noun: str, purge: Callable[..., int]) -> None:
+    _more_purges[noun] = purge
+
+
+def more_purges() -> list[tuple[str, Callable[..., int]]]:
+    return list(_more_purges.items())

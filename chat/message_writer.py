@@ -1,39 +1,37 @@
-"""The room sockets' message writer: one per event loop, storing messages in small batches.
+"""The sockets' message writer: one per event loop and message kind, storing messages in small batches.
+
+A kind (`MessageKind`) is what differs between sockets: the function storing a batch in one
+transaction (the one store function its HTTP path uses too) and the group event announcing a
+stored message. The 1:1 room (`ROOM_MESSAGES`) and the mood rooms (moodrooms.consumers) use it.
 
 A socket's message is queued; while a batch is in its transaction, newcomers wait and
 go together in the next one (so under load a transaction stores many messages, and
-alone a message waits for nobody). After the commit the writer announces each created
-message, in the order stored, and only then answers the sockets: an ack still means
+alone a message waits for nobody). After the commit the writer announces each message
+(a resent one again), in the order stored, and only then answers the sockets: an ack still means
 stored, and a socket's next frame cannot overtake its message. The next batch is
 stored while the last one is announced; announcements wait for the ones before them.
 
-The announcement is the room group's chat.message event, as for messages posted over
-HTTP, with one shortcut: the sender's socket and its partner's sockets in this process
-get the event directly, and only the group's other members (other tabs, other processes,
-a socket that has not said hello yet) get it through the channel layer: the members are
-read as group_send reads them (one pipelined round trip for the batch's rooms), so
-nobody is missed. Their order with the relayed signals
-(also direct) is then the order sent. Rooms are announced concurrently; one room's
-messages one after another.
+The announcement is the kind's group event (the 1:1 room's chat.message, as for messages
+posted over HTTP), sent by the sender's socket to every socket of its group
+(GroupSocket.send_to_group): the ones of this process its directory knows directly, every
+other one through the group's group_send (so also a socket whose `socket.here` has not
+reached the sender yet). Their order with the relayed signals is then the order sent.
+Groups are announced concurrently; one group's messages one after another.
 """
 
 import asyncio
 import logging
-import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
-from channels.layers import InMemoryChannelLayer, get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.db import DatabaseError
 
-from chat.events import room_group
-from chat.protocol import message_payload
-from chat.services import PostedMessage, SocketMessage, socket_messages_store
-from whimsy_project.errors import DeliveryFailed, WhimsyError
+from chat.protocol import message_event
+from chat.services import messages_store
+from whimsy_project.errors import DeliveryFailed
 
 logger = logging.getLogger(__name__)
 
@@ -42,27 +40,46 @@ MAX_BATCH = 200  # messages per transaction; the rest wait for the next one
 # The writer's own database thread. Channels' one thread-sensitive database thread also
 # serves every socket's connect, heartbeat and settle step; a batch queued behind a
 # burst of those (a thousand sockets' heartbeats fall due within seconds) waited for all
-# of them. Batches run one at a time, so one thread (one pooled connection) is enough.
+# of them. A writer's batches run one at a time, and each is one short transaction, so
+# one thread (one pooled connection) serves the writers of every kind.
 _database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-writer")
 
 
+@dataclass(frozen=True)
+class MessageKind:
+    """What the writer needs to know of one socket kind's messages."""
+
+    name: str
+    # store(messages=[...]) in one transaction: for each message, in order, its posted result
+    # (`.message` with `.id`, `.created`: False for a resend of a stored client_id) or the
+    # WhimsyError refusing it. The kind's HTTP path stores through the same function.
+    store: Callable[..., list]
+    event: Callable[[Any], dict]  # the group event announcing a posted result
+    # A resend is announced again (pages merge by id), as its first announcement may have
+    # failed; a kind whose pages do not merge acks a resend and announces nothing.
+    announce_resends: bool = True
+
+
+ROOM_MESSAGES = MessageKind(name="room", store=messages_store, event=lambda posted: message_event(posted.message))
+
+
 class Socket(Protocol):
-    channel_name: str
+    group: str  # announcements of one group keep their order
 
-    def local_recipients(self) -> list["Socket"]:
-        """This socket and its partner's sockets in this process: they get the event directly."""
-
-    async def dispatch(self, event: dict) -> None: ...
+    async def send_to_group(self, event: dict) -> None:
+        """Every socket of the sender's group, the sender's own included (chat.sockets.GroupSocket)."""
 
 
 class MessageWriter:
-    def __init__(self) -> None:
-        self.queue: list[tuple[SocketMessage, Socket, asyncio.Future]] = []
+    def __init__(self, kind: MessageKind) -> None:
+        self.kind = kind
+        self.queue: list[tuple[Any, Socket, asyncio.Future]] = []
         self.flushing: asyncio.Task | None = None
         self.announcing: asyncio.Task | None = None  # the latest batch's announcement
 
-    async def post(self, message: SocketMessage, *, socket: Socket) -> PostedMessage:
-        """Stored and announced; raises the WhimsyError that refused it (or DeliveryFailed)."""
+    async def post(self, message, *, socket: Socket):
+        """Stored and announced: the kind's posted result; raises the WhimsyError that refused it
+        (or DeliveryFailed)."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self.queue.append((message, socket, future))
@@ -75,7 +92,7 @@ class MessageWriter:
         while self.queue:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
             try:
-                results = await _store_in_writer_thread([message for message, _, _ in batch])
+                results = await _store_in_writer_thread(self.kind.store, [message for message, _, _ in batch])
             except Exception as exc:  # each waiting socket hears of it; the writer goes on
                 results = [exc] * len(batch)
             # The next batch is stored while this one is announced; announcements keep their order.
@@ -86,11 +103,11 @@ class MessageWriter:
             await asyncio.wait([after])
         try:
             results = await self._announce(batch, results)
-        except Exception as exc:  # the members could not be read: the created ones were not delivered
+        except Exception as exc:  # none of the batch's messages was delivered
             logger.exception("could not announce a batch of %d messages", len(batch))
             failed = DeliveryFailed()
             failed.__cause__ = exc
-            results = [failed if isinstance(r, PostedMessage) and r.created else r for r in results]
+            results = [r if isinstance(r, BaseException) else failed for r in results]
         for (_, _, future), result in zip(batch, results):
             if future.done():
                 continue  # the socket went away meanwhile
@@ -100,87 +117,41 @@ class MessageWriter:
                 future.set_result(result)
 
     async def _announce(self, batch: list, results: list) -> list:
-        by_room: dict = {}
-        for index, ((message, socket, _), result) in enumerate(zip(batch, results)):
-            if isinstance(result, PostedMessage) and result.created:
-                by_room.setdefault(message.room_id, []).append((index, socket, result))
-        if not by_room:
-            return results
-        layer = get_channel_layer()
-        groups = {room_id: room_group(room_id) for room_id in by_room}
-        members = await _members_of(layer, list(groups.values()))
-        outcomes = await asyncio.gather(
-            *(
-                self._announce_room(layer, groups[room_id], items, members=members and members[groups[room_id]])
-                for room_id, items in by_room.items()
-            )
-        )
+        by_group: dict = {}
+        posted = [not isinstance(result, BaseException) for result in results]
+        created = {result.message.id for result, ok in zip(results, posted) if ok and result.created}
+        for index, ((_, socket, _), result, ok) in enumerate(zip(batch, results, posted)):
+            # A resend whose first copy is in this very batch is announced with it.
+            if ok and (result.created or (self.kind.announce_resends and result.message.id not in created)):
+                by_group.setdefault(socket.group, []).append((index, socket, result))
+        outcomes = await asyncio.gather(*(self._announce_group(items) for items in by_group.values()))
         results = list(results)
         for failed in outcomes:
             for index in failed:
                 results[index] = DeliveryFailed()
         return results
 
-    async def _announce_room(self, layer, group: str, items: list, *, members: list[str] | None) -> list[int]:
-        """Announce one room's new messages in order; the indexes whose sends failed.
+    async def _announce_group(self, items: list) -> list[int]:
+        """Announce one group's new messages in order; the indexes whose sends failed.
 
-        Local sockets get the event directly; every other member of the group (read as
-        group_send reads them) by a channel send, and a full channel drops its copy as
-        group_send would (the message is stored; the history has it). Usually nobody
-        is left, so a message costs no channel-layer send at all.
+        A full channel drops its copy as group_send would (the message is stored; the
+        history has it); any other failure of the layer is the sender's to hear of.
         """
         failed = []
         for index, socket, posted in items:
-            event = {"type": "chat.message", "message": message_payload(posted.message)}
-            served = []
-            for recipient in socket.local_recipients():
-                try:
-                    await recipient.dispatch(event)
-                    served.append(recipient.channel_name)
-                except Exception:  # a socket closing meanwhile; it gets the layer's copy if it can
-                    logger.debug("could not hand message %s to a local socket", posted.message.id, exc_info=True)
             try:
-                if members is None:  # a layer we cannot ask: its group_send; the served skip their copy
-                    await layer.group_send(group, {**event, "served": served})
-                    continue
-                for channel in members:
-                    if channel not in served:
-                        try:
-                            await layer.send(channel, event)
-                        except ChannelFull:
-                            logger.warning("channel %s full: dropped a message event for it", channel)
+                await socket.send_to_group(self.kind.event(posted))
             except Exception:  # whatever the layer raises (Redis down, ...), the sender must hear of it
-                logger.exception("could not deliver message %s to %s", posted.message.id, group)
+                logger.exception("could not deliver message %s", posted.message.id)
                 failed.append(index)
         return failed
 
 
-async def _members_of(layer, groups: list[str]) -> dict[str, list[str]] | None:
-    """Each group's channels, for the two layers in settings, read as their group_send reads
-    them (channels_redis: the members within group_expiry; one pipelined round trip)."""
-    if isinstance(layer, RedisChannelLayer):
-        alive_since = int(time.time()) - layer.group_expiry
-        by_connection: dict[int, list[str]] = {}
-        for group in groups:
-            by_connection.setdefault(layer.consistent_hash(group), []).append(group)
-        members = {}
-        for index, some in by_connection.items():
-            async with layer.connection(index).pipeline(transaction=False) as pipe:
-                for group in some:
-                    pipe.zrangebyscore(layer._group_key(group), alive_since, "+inf")
-                replies = await pipe.execute()
-            members.update({group: [name.decode() for name in reply] for group, reply in zip(some, replies)})
-        return members
-    if isinstance(layer, InMemoryChannelLayer):
-        return {group: list(layer.groups.get(group, {})) for group in groups}
-    return None
-
-
-def _store(messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError | Exception]:
+def _store(store: Callable[..., list], messages: list) -> list:
     """One transaction for the batch; if it fails (a deadlock, a duplicate sent over HTTP at
     the same instant), each message alone, so one bad message costs only itself."""
     try:
-        return socket_messages_store(messages=messages)
+        return store(messages=messages)
     except DatabaseError:
         if len(messages) == 1:
             raise
@@ -188,7 +159,7 @@ def _store(messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError | 
     results = []
     for message in messages:
         try:
-            results.extend(socket_messages_store(messages=[message]))
+            results.extend(store(messages=[message]))
         except DatabaseError as exc:
             results.append(exc)
     return results
@@ -196,13 +167,13 @@ def _store(messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError | 
 
 _store_in_writer_thread = database_sync_to_async(_store, thread_sensitive=False, executor=_database_thread)
 
-_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MessageWriter]" = weakref.WeakKeyDictionary()
+_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, MessageWriter]]" = weakref.WeakKeyDictionary()
 
 
-def message_writer() -> MessageWriter:
-    """This event loop's writer (test runs have several loops; a server has one)."""
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
+def message_writer(kind: MessageKind) -> MessageWriter:
+    """This event loop's writer of this kind (test runs have several loops; a server has one)."""
+    writers = _writers.setdefault(asyncio.get_running_loop(), {})
+    writer = writers.get(kind.name)
     if writer is None:
-        writer = _writers[loop] = MessageWriter()
+        writer = writers[kind.name] = MessageWriter(kind)
     return writer

@@ -3,6 +3,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from chat.names import avatar_for, display_name_for
+
 
 class Visitor(models.Model):
     """An anonymous person, known only by the UUID in their signed session cookie."""
@@ -13,12 +15,24 @@ class Visitor(models.Model):
     # HMAC of the client address keyed with SECRET_KEY: lets a ban follow a person
     # who clears cookies without ever storing the address itself.
     ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Shown in mood rooms and threads only; generated from the id when the row is made
+    # (chat.names), changeable through PATCH /api/me.
+    display_name = models.CharField(max_length=24, blank=True)
+    avatar = models.CharField(max_length=16, blank=True)
 
     class Meta:
         db_table = "visitors"
 
     def __str__(self) -> str:
         return str(self.id)
+
+    @property
+    def username(self) -> str:
+        return self.display_name or display_name_for(self.id)
+
+    @property
+    def avatar_or_generated(self) -> str:
+        return self.avatar or avatar_for(self.id)
 
 
 class ChatRoom(models.Model):

@@ -16,11 +16,12 @@ import logging
 import time
 import weakref
 from collections import Counter
-from functools import cache
 from typing import Protocol
 from uuid import UUID
 
 from django.conf import settings
+
+from chat.redis_clients import async_redis, sync_redis
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ _arrived: set[UUID] = set()  # not yet written to Redis
 _departed: set[UUID] = set()  # last local socket closed, not yet removed from Redis
 _watchers: set[Watcher] = set()
 _tickers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task]" = weakref.WeakKeyDictionary()
-_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
 
 
 def visitor_connected(user_id: UUID) -> None:
@@ -80,7 +80,7 @@ async def online_count(*, revouch: bool = False) -> int:
     vouched = {str(user_id): now for user_id in (_local if revouch else arrived)}
     key = settings.PRESENCE_REDIS_KEY
     try:
-        async with _async_redis().pipeline(transaction=False) as pipe:
+        async with async_redis().pipeline(transaction=False) as pipe:
             if vouched:
                 pipe.zadd(key, vouched)
             if departed:
@@ -101,7 +101,7 @@ def online_count_sync() -> int:
     """The count for the HTTP API (which runs outside the event loop)."""
     if not settings.REDIS_URL:
         return len(_local)
-    return _sync_redis().zcount(settings.PRESENCE_REDIS_KEY, time.time() - PRESENCE_TTL, "+inf")
+    return sync_redis().zcount(settings.PRESENCE_REDIS_KEY, time.time() - PRESENCE_TTL, "+inf")
 
 
 def _ensure_ticker() -> None:
@@ -122,23 +122,3 @@ async def _tick_while_anyone_is_here() -> None:
                 await watcher.send_online(online)
             except Exception:  # one broken socket must not stop the others' updates
                 logger.debug("presence: could not update a socket", exc_info=True)
-
-
-def _async_redis():
-    # redis.asyncio clients belong to the loop that made them.
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
-    if client is None:
-        import redis.asyncio
-
-        client = _async_clients[loop] = redis.asyncio.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
-        )
-    return client
-
-
-@cache
-def _sync_redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)

@@ -1,7 +1,7 @@
-"""The WebSocket vocabulary of the room and presence sockets (docs/protocol.md).
+"""The WebSocket vocabulary of the 1:1 room socket (docs/protocol.md).
 
-Frame types, limits, close and error codes, and the parsing of client frames. Parsing
-never touches the database: a relayed frame costs one json.loads and a few checks.
+Frame types, limits and the parsing of client frames; the envelope, close codes and
+rate classes every socket kind shares are in chat.sockets.
 """
 
 import json
@@ -9,34 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chat.models import ChatMessage
-from whimsy_project.errors import InvalidInput
+from chat.sockets import CONTROL, MESSAGE, SIGNAL, TYPING, FrameKind, frame
+from whimsy_project.errors import InvalidFrame, InvalidInput
 
 MAX_MESSAGE_CHARS = 2000
 MAX_CLIENT_ID_CHARS = 64
 MAX_SIGNAL_PAYLOAD_CHARS = 64 * 1024
-# A frame is text; 96 KiB leaves room for a maximal signal payload plus its envelope,
-# and for a 2,000-character message whose characters are all \u escapes.
-MAX_FRAME_CHARS = 96 * 1024
 SIGNAL_KINDS = frozenset({"video-offer", "video-answer", "ice-candidate", "video-stop"})
-# A socket that keeps sending after this many rate-limit refusals in a row is closed.
-MAX_REFUSALS_IN_A_ROW = 5
-
-# Close codes (4000-4999 are the application's own).
-CLOSE_FORBIDDEN = 4003  # no session, not a participant of this room, or banned
-CLOSE_NO_SUCH_ROOM = 4004  # the room does not exist or has ended
-CLOSE_RATE_LIMITED = 4008
-CLOSE_FRAME_TOO_LARGE = 4009
-CLOSE_NORMAL = 1000  # the chat ended by this visitor's own leave (or their other tab's)
-
-
-class FrameError(Exception):
-    """A client frame the server refuses; the socket stays open unless close_code is set."""
-
-    def __init__(self, code: str, detail: str, *, close_code: int | None = None):
-        self.code = code
-        self.detail = detail
-        self.close_code = close_code
-        super().__init__(detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +23,8 @@ class MessageFrame:
     text: str
     client_id: str | None
 
-
-@dataclass(frozen=True, slots=True)
-class TypingFrame:
-    is_typing: bool
+    def error_context(self) -> dict:
+        return {"client_id": self.client_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,74 +33,56 @@ class SignalFrame:
     # The payload re-serialised once, ready to be spliced into the relayed frame.
     payload_json: str
 
-
-@dataclass(frozen=True, slots=True)
-class LeaveFrame:
-    pass
+    def error_context(self) -> dict:
+        return {"kind": self.kind}
 
 
-ClientFrame = MessageFrame | TypingFrame | SignalFrame | LeaveFrame
-_LEAVE = LeaveFrame()
-
-
-def parse_client_frame(text: str | None) -> ClientFrame:
-    if text is None:
-        raise FrameError("invalid_json", "Frames must be JSON text, not binary.")
-    if len(text) > MAX_FRAME_CHARS:
-        raise FrameError(
-            "frame_too_large",
-            f"A frame may be at most {MAX_FRAME_CHARS} characters, got {len(text)}.",
-            close_code=CLOSE_FRAME_TOO_LARGE,
-        )
-    try:
-        frame = json.loads(text)
-    except (ValueError, RecursionError):
-        raise FrameError("invalid_json", "The frame is not valid JSON.") from None
-    if not isinstance(frame, dict):
-        raise FrameError("invalid_frame", "A frame must be a JSON object with a \"type\".")
-    kind = frame.get("type")
-    if kind == "signal":
-        return _signal(frame)
-    if kind == "typing":
-        is_typing = frame.get("is_typing")
-        if not isinstance(is_typing, bool):
-            raise FrameError("invalid_frame", "typing: is_typing must be true or false.")
-        return TypingFrame(is_typing)
-    if kind == "message":
-        return _message(frame)
-    if kind == "leave":
-        return _LEAVE
-    if not isinstance(kind, str):
-        raise FrameError("invalid_frame", "A frame must be a JSON object with a string \"type\".")
-    raise FrameError("unknown_type", f"Unknown frame type {kind[:40]!r}: use message, typing, signal or leave.")
-
-
-def _message(frame: dict) -> MessageFrame:
-    text = frame.get("text")
-    client_id = frame.get("client_id")
+def parse_message(decoded: dict) -> MessageFrame:
+    text = decoded.get("text")
     if not isinstance(text, str):
-        raise FrameError("invalid_frame", "message: text must be a string.")
-    try:
-        return MessageFrame(clean_message_text(text), clean_client_id(client_id))
-    except InvalidInput as exc:
-        raise FrameError(exc.code, exc.detail) from None
+        raise InvalidFrame("message: text must be a string.")
+    return MessageFrame(clean_message_text(text), clean_client_id(decoded.get("client_id")))
 
 
-def _signal(frame: dict) -> SignalFrame:
-    kind = frame.get("kind")
-    payload = frame.get("payload", {})
+def parse_typing(decoded: dict) -> bool:
+    is_typing = decoded.get("is_typing")
+    if not isinstance(is_typing, bool):
+        raise InvalidFrame("typing: is_typing must be true or false.")
+    return is_typing
+
+
+def parse_signal(decoded: dict) -> SignalFrame:
+    kind = decoded.get("kind")
+    payload = decoded.get("payload", {})
     if kind not in SIGNAL_KINDS:
-        raise FrameError("invalid_frame", f"signal: kind must be one of {', '.join(sorted(SIGNAL_KINDS))}.")
+        raise InvalidFrame(f"signal: kind must be one of {', '.join(sorted(SIGNAL_KINDS))}.")
+    return SignalFrame(kind, signal_payload_json(payload))
+
+
+def signal_payload_json(payload) -> str:
+    """A WebRTC signal's payload (1:1 or voice) as the compact JSON that is relayed."""
     if not isinstance(payload, dict):
-        raise FrameError("invalid_frame", "signal: payload must be a JSON object.")
+        raise InvalidFrame("signal: payload must be a JSON object.")
     try:
         # ASCII output, so characters are bytes; no NaN, which browsers' JSON.parse rejects.
         payload_json = json.dumps(payload, separators=(",", ":"), allow_nan=False)
     except (ValueError, RecursionError):
-        raise FrameError("invalid", "signal: the payload must be plain JSON (no NaN or Infinity).") from None
+        raise InvalidInput("signal: the payload must be plain JSON (no NaN or Infinity).") from None
     if len(payload_json) > MAX_SIGNAL_PAYLOAD_CHARS:
-        raise FrameError("invalid", f"signal: the payload may be at most {MAX_SIGNAL_PAYLOAD_CHARS} bytes of JSON.")
-    return SignalFrame(kind, payload_json)
+        raise InvalidInput(f"signal: the payload may be at most {MAX_SIGNAL_PAYLOAD_CHARS} bytes of JSON.")
+    return payload_json
+
+
+def parse_leave(decoded: dict) -> None:
+    return None
+
+
+ROOM_VOCABULARY = {
+    "message": FrameKind(parse_message, rate=MESSAGE),
+    "typing": FrameKind(parse_typing, rate=TYPING),
+    "signal": FrameKind(parse_signal, rate=SIGNAL),
+    "leave": FrameKind(parse_leave, rate=CONTROL),
+}
 
 
 # --- rules shared with the HTTP API ----------------------------------------------------
@@ -169,12 +128,9 @@ def message_payload(message: ChatMessage) -> dict:
     }
 
 
-def frame(type_: str, **fields) -> str:
-    return json.dumps({"type": type_, **fields}, separators=(",", ":"))
-
-
-def error_frame(code: str, detail: str, **extra) -> str:
-    return frame("error", code=code, detail=detail, **extra)
+def message_event(message: ChatMessage) -> dict:
+    """The channel-layer event announcing a stored message (HTTP and socket alike)."""
+    return {"type": "chat.message", "message": message_payload(message)}
 
 
 def signal_frame(kind: str, payload_json: str) -> str:
@@ -185,5 +141,5 @@ def signal_frame(kind: str, payload_json: str) -> str:
 
 TYPING_TRUE = frame("typing", is_typing=True)
 TYPING_FALSE = frame("typing", is_typing=False)
-PARTNER_LEFT = frame("partner_left")
 PARTNER_CONNECTED = frame("partner_connected")
+PARTNER_RESUMED = frame("partner_resumed")

@@ -1,9 +1,7 @@
 from django.urls import path
 
-from chat.consumers import PresenceConsumer, RoomConsumer
+from chat.consumers import PresenceConsumer
 
 websocket_urlpatterns = [
-    # Any string: a malformed room id gets a 4004 close the page understands, not a 404 handshake.
-    path("ws/chat/<str:room_id>/", RoomConsumer.as_asgi()),
     path("ws/presence/", PresenceConsumer.as_asgi()),
 ]

@@ -12,5 +12,6 @@ class VisitorAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "cookie",
             "name": "sessionid",
-            "description": "Set by GET /. Unsafe methods also need the csrftoken cookie echoed in X-CSRFToken.",
+            "description": "Set by GET /; without it every call gets 403 `no_session`. Unsafe methods also need "
+            "the csrftoken cookie echoed in X-CSRFToken (else 403 `csrf_failed`).",
         }

@@ -2,11 +2,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from chat.models import ChatMessage, ChatParticipant, ChatRoom
+from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
+from chat.names import avatar_for, display_name_for
+from chat.paging import keyset_page
 from whimsy_project.errors import InvalidInput, NotParticipant, RoomNotFound
 
 
@@ -21,16 +22,6 @@ def socket_gone(*, stale_after: timedelta, connect_grace: timedelta) -> Q:
     return Q(heartbeat_at__lt=now - stale_after) | Q(heartbeat_at__isnull=True, joined_at__lt=now - connect_grace)
 
 
-def recent_partner_ids(*, user_id: UUID) -> QuerySet:
-    """Ids of people this user shared a room with that ended within NO_REMATCH_SECONDS.
-
-    A lazy queryset, so that matchmaking uses it as a subquery in its one locking query.
-    """
-    cutoff = timezone.now() - timedelta(seconds=settings.NO_REMATCH_SECONDS)
-    recent_rooms = ChatParticipant.objects.filter(user_id=user_id, left_at__gte=cutoff).values("room_id")
-    return ChatParticipant.objects.filter(room_id__in=recent_rooms).exclude(user_id=user_id).values("user_id")
-
-
 @dataclass(frozen=True)
 class RoomState:
     room_id: UUID
@@ -40,18 +31,34 @@ class RoomState:
     common_interests: list[str]
 
 
+def access_room_for(*, room_id: UUID, user_id: UUID, open_only: bool, lock: bool = False) -> ChatParticipant:
+    """This user's participation in this room (its `room` filled in), or the error saying why there is none.
+
+    open_only: a live chat: the room has not ended (else RoomNotFound) and the participation
+    is open. Otherwise anyone who was ever in the room (history, reports, leaving again).
+    lock: lock the room row first (inside a transaction), so the answer holds until the commit.
+    """
+    rooms = ChatRoom.objects.filter(id=room_id)
+    if open_only:
+        rooms = rooms.exclude(status=ChatRoom.Status.CLOSED)
+    if lock:
+        rooms = rooms.select_for_update()
+    room = rooms.first()
+    if room is None:
+        raise RoomNotFound("This chat room does not exist or has ended." if open_only else None)
+    participations = ChatParticipant.objects.filter(room=room, user_id=user_id)
+    if open_only:
+        participations = participations.filter(left_at__isnull=True)
+    participation = participations.order_by("-joined_at").first()
+    if participation is None:
+        raise NotParticipant()
+    participation.room = room
+    return participation
+
+
 def room_state_for(*, room_id: UUID, user_id: UUID) -> RoomState:
     """This user's open participation in this open room, or why there is none."""
-    participation = (
-        ChatParticipant.objects.select_related("room")
-        .filter(room_id=room_id, user_id=user_id, left_at__isnull=True)
-        .exclude(room__status=ChatRoom.Status.CLOSED)
-        .first()
-    )
-    if participation is None:
-        if ChatRoom.objects.filter(id=room_id).exclude(status=ChatRoom.Status.CLOSED).exists():
-            raise NotParticipant()
-        raise RoomNotFound("This chat room does not exist or has ended.")
+    participation = access_room_for(room_id=room_id, user_id=user_id, open_only=True)
     partner_id = (
         ChatParticipant.objects.filter(room_id=room_id, left_at__isnull=True)
         .exclude(user_id=user_id)
@@ -74,26 +81,42 @@ class MessagePage:
     next_before: UUID | None  # pass as `before` for the page of older messages; None at the start
 
 
-def room_messages_page(*, room_id: UUID, user_id: UUID, before: UUID | None, limit: int) -> MessagePage:
-    """A page of a room's history, newest page first, for anyone who was ever in the room.
+def room_messages_page(
+    *, room_id: UUID, user_id: UUID, before: UUID | None, limit: int, after: UUID | None = None
+) -> MessagePage:
+    """A page of a room's history, newest page first, for anyone who was ever in the room;
+    with `after`, the oldest `limit` messages that came after that one (what a resumed
+    socket missed).
 
-    Keyset pagination on (timestamp, id), which the room/time index serves: pages stay
-    exact while new messages arrive, and deep pages cost the same as the first.
+    Keyset on (timestamp, id) (chat.paging); after a cursor there is always an older page.
     """
-    if not ChatRoom.objects.filter(id=room_id).exists():
-        raise RoomNotFound()
-    if not ChatParticipant.objects.filter(room_id=room_id, user_id=user_id).exists():
-        raise NotParticipant()
-    messages = ChatMessage.objects.filter(room_id=room_id)
-    if before is not None:
-        cursor = ChatMessage.objects.filter(room_id=room_id, id=before).values("timestamp", "id").first()
-        if cursor is None:
-            raise InvalidInput("before: no such message in this room.")
-        messages = messages.filter(
-            Q(timestamp__lt=cursor["timestamp"]) | Q(timestamp=cursor["timestamp"], id__lt=cursor["id"])
-        )
-    page = list(messages.order_by("-timestamp", "-id")[: limit + 1])
-    has_older = len(page) > limit
-    page = page[:limit]
-    page.reverse()
-    return MessagePage(messages=page, next_before=page[0].id if has_older else None)
+    access_room_for(room_id=room_id, user_id=user_id, open_only=False)
+    room_messages = ChatMessage.objects.filter(room_id=room_id)
+    page = keyset_page(
+        messages=room_messages,
+        cursors=room_messages,
+        time_field="timestamp",
+        before=before,
+        after=after,
+        limit=limit,
+        place="room",
+    )
+    if after is not None and not page.items:
+        return MessagePage(messages=[], next_before=after)
+    return MessagePage(messages=page.items, next_before=page.items[0].id if page.has_older else None)
+
+
+@dataclass(frozen=True)
+class VisitorProfile:
+    user_id: UUID
+    username: str
+    avatar: str  # emoji + "#rrggbb" (chat.names.avatar_parts splits it)
+
+
+def visitor_profile_for(*, user_id: UUID) -> VisitorProfile:
+    """The name and avatar this visitor shows in mood rooms and threads; before their row
+    exists (nothing to report or ban yet), the generated ones it will be created with."""
+    visitor = Visitor.objects.filter(id=user_id).only("id", "display_name", "avatar").first()
+    if visitor is None:
+        return VisitorProfile(user_id=user_id, username=display_name_for(user_id), avatar=avatar_for(user_id))
+    return VisitorProfile(user_id=user_id, username=visitor.username, avatar=visitor.avatar_or_generated)

@@ -1,18 +1,21 @@
 """Chat writes used by both the room socket and the HTTP API."""
 
 from dataclasses import dataclass
+from functools import partial
 from datetime import timedelta
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chat.events import announce_new_message
 from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
-from chat.protocol import clean_client_id, clean_message_text, message_payload
-from chat.selectors import RoomState, room_state_for
-from reports.selectors import ban_active_for
-from whimsy_project.errors import Banned, NoPartnerYet, NotParticipant, RoomClosed, RoomNotFound, WhimsyError
+from chat.moderation import active_ban_for
+from chat.names import avatar_for, clean_display_name, display_name_for
+from chat.protocol import clean_client_id, clean_message_text, message_event
+from chat.selectors import RoomState, access_room_for, room_state_for
+from whimsy_project import metrics
+from whimsy_project.errors import Banned, NoPartnerYet, RoomClosed, RoomNotFound, WhimsyError
 
 
 @dataclass(frozen=True)
@@ -23,38 +26,26 @@ class PostedMessage:
 
 @transaction.atomic
 def message_post(*, room_id: UUID, sender_id: UUID, text: str, client_id: str | None = None) -> PostedMessage:
-    """Store a message from a participant of an active room and announce it to the room.
+    """Store a message from a participant of an active room (HTTP) and announce it to the room.
 
-    Idempotent per client_id: a resend (after a lost ack) returns the stored message and
-    announces nothing, so the partner never sees it twice.
+    The socket's path with a membership check in front (a socket checked it at connect).
+    Idempotent per client_id: a resend returns the stored message and announces it again,
+    so one whose announcement failed still reaches the partner (pages merge by id).
     """
-    text = clean_message_text(text)
-    client_id = clean_client_id(client_id)
-    # Locks in matchmaking's order (own visitor row, then the room), so a message cannot
-    # slip into a room that a concurrent Leave is closing, and the two cannot deadlock.
-    if not Visitor.objects.select_for_update().filter(id=sender_id).exists():
-        raise NotParticipant()
-    room = ChatRoom.objects.select_for_update().filter(id=room_id).first()
-    if room is None:
-        raise RoomNotFound()
-    if not room.participants.filter(user_id=sender_id).exists():
-        raise NotParticipant()
-    if client_id is not None:
-        existing = ChatMessage.objects.filter(room=room, sender_id=sender_id, client_id=client_id).first()
-        if existing is not None:
-            return PostedMessage(message=existing, created=False)
-    if room.status == ChatRoom.Status.CLOSED:
-        raise RoomClosed()
-    if room.status == ChatRoom.Status.WAITING:
-        raise NoPartnerYet()
-    message = ChatMessage.objects.create(room=room, sender_id=sender_id, message=text, client_id=client_id)
-    announce_new_message(room_id=room.id, message=message_payload(message))
-    return PostedMessage(message=message, created=True)
+    message = NewMessage(
+        room_id=room_id, sender_id=sender_id, text=clean_message_text(text), client_id=clean_client_id(client_id)
+    )
+    access_room_for(room_id=room_id, user_id=sender_id, open_only=False)
+    (result,) = messages_store(messages=[message])
+    if isinstance(result, WhimsyError):
+        raise result
+    announce_new_message(room_id=room_id, event=message_event(result.message))
+    return result
 
 
 @dataclass(frozen=True)
-class SocketMessage:
-    """A message frame from an authorised room socket (its text and client_id already cleaned)."""
+class NewMessage:
+    """A message to store: its text and client_id already cleaned, its sender a member of the room."""
 
     room_id: UUID
     sender_id: UUID
@@ -63,16 +54,17 @@ class SocketMessage:
 
 
 @transaction.atomic
-def socket_messages_store(*, messages: list[SocketMessage]) -> list[PostedMessage | WhimsyError]:
-    """Store messages from room sockets in one transaction: a result (or the refusal) for each, in order.
+def messages_store(*, messages: list[NewMessage]) -> list[PostedMessage | WhimsyError]:
+    """Store messages in one transaction: a result (or the refusal) for each, in order.
 
-    The rules are message_post's, for many messages at the cost of three queries. Each
-    socket was authorised at connect as a participant of its room, and a participation
-    only ends by ending the room (leave, move, ban, sweep), so an active room under its
-    lock is proof enough: the lock waits for a concurrent Leave to commit, and a message
-    is never stored in a room that closed. Idempotent per client_id, also within one batch
-    (the later copy is answered with the first). Nothing is announced here: the caller
-    announces the created ones after the commit.
+    The one place a message is stored, for the HTTP API (one message) and the sockets'
+    writer (a batch, at the cost of three queries). The sender's membership is the
+    caller's to check (message_post checks it; a socket was authorised at connect), and a
+    participation only ends by ending the room (leave, move, ban, sweep), so an active
+    room under its lock is proof enough: the lock waits for a concurrent Leave to commit,
+    and a message is never stored in a room that closed. Idempotent per client_id, also
+    within one batch (the later copy is answered with the first). Nothing is announced
+    here: the caller announces after the commit, resends included.
     """
     room_ids = sorted({message.room_id for message in messages})
     locked = ChatRoom.objects.select_for_update().filter(id__in=room_ids).order_by("id")  # one lock order
@@ -105,29 +97,32 @@ def socket_messages_store(*, messages: list[SocketMessage]) -> list[PostedMessag
             created.append(row)
             results.append(PostedMessage(message=row, created=True))
     ChatMessage.objects.bulk_create(created)
-    _untie_timestamps(created)
+    untie_timestamps(created)
+    if created:
+        transaction.on_commit(partial(metrics.MESSAGES_STORED.labels(kind="room").inc, len(created)))
     return results
 
 
-def _untie_timestamps(created: list[ChatMessage]) -> None:
-    """History is ordered by (timestamp, id) and ids are random: one room's messages of a batch
-    must have strictly increasing timestamps in the order they arrived. The clock gives
-    non-decreasing ones; a tie (same microsecond) moves the later message 1 µs on."""
+def untie_timestamps(created: list, *, group: str = "room_id", stamp: str = "timestamp") -> None:
+    """History is ordered by (stamp, id) and ids are random: one group's messages of a batch
+    (bulk-created rows of one model; a 1:1 room's, a mood room's) must have strictly increasing
+    stamps in the order they arrived. The clock gives non-decreasing ones; a tie (same
+    microsecond) moves the later message 1 µs on."""
     last: dict[UUID, object] = {}
     moved = []
     for row in created:
-        previous = last.get(row.room_id)
-        if previous is not None and row.timestamp <= previous:
-            row.timestamp = previous + timedelta(microseconds=1)
+        key, previous = getattr(row, group), last.get(getattr(row, group))
+        if previous is not None and getattr(row, stamp) <= previous:
+            setattr(row, stamp, previous + timedelta(microseconds=1))
             moved.append(row)
-        last[row.room_id] = row.timestamp
+        last[key] = getattr(row, stamp)
     if moved:
-        ChatMessage.objects.bulk_update(moved, ["timestamp"])
+        type(moved[0]).objects.bulk_update(moved, [stamp])
 
 
 def participant_connect(*, room_id: UUID, user_id: UUID, ip_hash: str) -> RoomState:
     """Authorise a room socket: not banned, and in this open room. Counts as a heartbeat."""
-    ban = ban_active_for(visitor_id=user_id, ip_hash=ip_hash)
+    ban = active_ban_for(visitor_id=user_id, ip_hash=ip_hash)
     if ban is not None:
         raise Banned(ban.expires_at)
     state = room_state_for(room_id=room_id, user_id=user_id)
@@ -138,3 +133,37 @@ def participant_connect(*, room_id: UUID, user_id: UUID, ip_hash: str) -> RoomSt
 def participant_heartbeat(*, participant_id: UUID) -> None:
     """A live socket vouches for its participation; the stale-room sweep spares it."""
     ChatParticipant.objects.filter(id=participant_id, left_at__isnull=True).update(heartbeat_at=timezone.now())
+
+
+def visitor_lock(*, user_id: UUID, ip_hash: str = "", create: bool) -> Visitor | None:
+    """Lock this visitor's row (it serialises one person's concurrent actions), creating it on
+    the first Start or mood room join (`create`), with a generated name and avatar.
+
+    With `create`, one upsert inserts the row or touches it (last seen, address) and locks it,
+    in one round trip: two first requests of one new visitor racing here both end up holding
+    (in turn) the one row, with no unique-violation to retry.
+    """
+    if not create:
+        return Visitor.objects.select_for_update().filter(id=user_id).first()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    upsert = Visitor.objects.raw(
+        "INSERT INTO visitors (id, first_seen, last_seen, ip_hash, display_name, avatar)"
+        " VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen,"
+        " ip_hash = CASE WHEN excluded.ip_hash = '' THEN visitors.ip_hash ELSE excluded.ip_hash END"
+        " RETURNING id, first_seen, last_seen, ip_hash, display_name, avatar",
+        [Visitor._meta.pk.get_db_prep_value(user_id, connection), now, now, ip_hash,
+         display_name_for(user_id), avatar_for(user_id)],
+    )  # fmt: skip
+    return next(iter(upsert))
+
+
+@transaction.atomic
+def visitor_rename(*, user_id: UUID, username: str, ip_hash: str = "") -> Visitor:
+    """Change this visitor's display name (PATCH /api/me); their row is created if need be."""
+    username = clean_display_name(username)
+    visitor = visitor_lock(user_id=user_id, ip_hash=ip_hash, create=True)
+    if visitor.display_name != username:
+        visitor.display_name = username
+        visitor.save(update_fields=["display_name"])
+    return visitor

@@ -1,7 +1,6 @@
 """The pages people use. Each renders a template; the behaviour lives in static/js."""
 
 from functools import wraps
-from uuid import UUID
 
 from django.conf import settings
 from django.shortcuts import render
@@ -9,7 +8,6 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from chat.protocol import MAX_MESSAGE_CHARS
-from reports.models import Report
 
 # Stranger-written text is only ever inserted as text, and this keeps it that way:
 # no inline script, nothing loaded from elsewhere, no framing.
@@ -57,26 +55,4 @@ def home(request):
 
 @page
 def chat(request):
-    return render(
-        request, "chat.html", {"max_message_length": MAX_MESSAGE_CHARS, **_report_form_context(room_id=None)}
-    )
-
-
-@page
-def report(request):
-    return render(request, "report.html", _report_form_context(room_id=_uuid_or_none(request.GET.get("room"))))
-
-
-def _report_form_context(*, room_id: UUID | None) -> dict:
-    return {
-        "room_id": room_id,
-        "reasons": Report.Reason.choices,
-        "details_max_length": Report._meta.get_field("details").max_length,
-    }
-
-
-def _uuid_or_none(raw: str | None) -> UUID | None:
-    try:
-        return UUID(raw) if raw else None
-    except ValueError:
-        return None
+    return render(request, "chat.html", {"max_message_length": MAX_MESSAGE_CHARS})

@@ -10,6 +10,12 @@ from whimsy_project.asgi import application
 ORIGIN = "http://127.0.0.1"
 TIMEOUT = 5
 
+# Every communicator a test made: the conftest fixture disconnects those still running
+# when the test ends, so a failed assertion leaks no socket into the next test. Strong
+# references: a test's communicators are garbage once it returns, before that clean-up, and
+# their consumers would never run their disconnect (presence and metrics left counting).
+_made: set[WebsocketCommunicator] = set()
+
 
 def communicator(path: str, visitor=None, *, origin: str | None = ORIGIN) -> WebsocketCommunicator:
     headers = []
@@ -17,7 +23,22 @@ def communicator(path: str, visitor=None, *, origin: str | None = ORIGIN) -> Web
         headers.append((b"origin", origin.encode()))
     if visitor is not None:
         headers.append((b"cookie", f"sessionid={visitor.cookies['sessionid'].value}".encode()))
-    return WebsocketCommunicator(application, path, headers=headers)
+    socket = WebsocketCommunicator(application, path, headers=headers)
+    _made.add(socket)
+    return socket
+
+
+async def disconnect_all() -> None:
+    """Disconnect every communicator whose application is still running (its disconnect handler runs)."""
+    for socket in list(_made):
+        _made.discard(socket)
+        running = socket._future  # None: never connected
+        if running is None or running.done():
+            continue
+        try:
+            await socket.disconnect(timeout=TIMEOUT)
+        except BaseException:  # the test already failed or will say why; never hang teardown
+            running.cancel()
 
 
 async def new_visitors(visitor_class, count: int) -> list:

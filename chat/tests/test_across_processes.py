@@ -144,7 +144,7 @@ async def test_a_chat_between_two_processes():
 
             await alice_ws.send(json.dumps({"type": "leave"}))
             assert await next_frame(bob_ws) == {"type": "typing", "is_typing": False}
-            assert await next_frame(bob_ws) == {"type": "partner_left"}
+            assert await next_frame(bob_ws) == {"type": "partner_left", "reason": "ended"}
             assert await next_frame(alice_ws) == {"type": "chat_ended", "room_id": room_id}
     finally:
         for process in processes:

@@ -7,7 +7,8 @@ import pytest
 from django.test import override_settings
 
 from chat.models import ChatMessage
-from chat.protocol import MAX_FRAME_CHARS, MAX_SIGNAL_PAYLOAD_CHARS
+from chat.protocol import MAX_SIGNAL_PAYLOAD_CHARS
+from chat.sockets.frames import MAX_FRAME_CHARS
 from chat.tests.sockets import expect_close, pair, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)

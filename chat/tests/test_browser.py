@@ -41,6 +41,8 @@ SERVER_START_TIMEOUT = 30
 WAIT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 780}
+# Longer than WAIT_MS, so that a chat seen to end within a wait was not ended by the grace.
+RESUME_GRACE_SECONDS = 25
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -52,6 +54,8 @@ if sync_playwright is None or not os.access(CHROMIUM, os.X_OK):
         f"browser tests need Playwright (requirements-dev.txt) and Debian's Chromium at {CHROMIUM}; not found",
         allow_module_level=True,
     )
+# A ceiling, not a speed requirement: on a loaded machine a page may take seconds to react.
+expect.set_options(timeout=WAIT_MS)
 
 # getUserMedia as it behaves when the visitor has blocked the camera for the site.
 DENY_CAMERA = """
@@ -78,7 +82,10 @@ def daphne_server(django_db_setup, django_db_blocker):
     port = listener.getsockname()[1]
     with django_db_blocker.unblock():
         database_url = _database_url_for_server()
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "whimsy_project.settings"}
+    env = {
+        **os.environ, "DEBUG": "1", "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "whimsy_project.settings",
+        "RESUME_GRACE_SECONDS": str(RESUME_GRACE_SECONDS),
+    }
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "browser-server.log"
     with open(log_path, "w") as log:
@@ -117,8 +124,9 @@ def _wait_until_serving(url: str, server: subprocess.Popen, log_path: Path) -> N
 def _wait_until_server_is_idle(url: str) -> None:
     """After the pages close, wait for the server to finish with them: every closed socket
     has left its room (so flushing the tables does not race a leave) and has been written
-    off the shared presence set (so the tests that run next do not count our visitors)."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    off the shared presence set (so the tests that run next do not count our visitors). A
+    chat whose page could not say goodbye ends when the grace is over."""
+    deadline = time.monotonic() + RESUME_GRACE_SECONDS + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         with urllib.request.urlopen(url + "/api/presence", timeout=2) as response:
             online = json.load(response)["online"]
@@ -166,9 +174,10 @@ def stranger(request, browser, daphne_server, transactional_db):
 
     yield open_stranger
     for context in contexts:
-        for page in context.pages:
+        for page in list(context.pages):
             # What each page logged, for whoever has to debug a failure.
             (ARTIFACTS / f"console-{request.node.name}-{page.name}.log").write_text("\n".join(page.console_messages))
+            page.close()  # as a person closes a tab: the page ends its chat
         context.close()
     _wait_until_server_is_idle(daphne_server)
 
@@ -198,6 +207,11 @@ def expect_chatting(page):
     expect(page.locator("#log")).to_contain_text("You're now chatting with a random stranger. Say hi!")
 
 
+def expect_partner_connected(page):
+    """The stranger's socket is up (partner_connected), so typing and signals reach them."""
+    expect(page.locator("#chat")).to_have_attribute("data-partner", "connected")
+
+
 def expect_connected_to_a_room(page):
     """The page has its room and that room's socket is up (Start or Next is complete)."""
     expect(page.locator('#chat[data-socket="open"]:not([data-room=""])')).to_have_count(1)
@@ -212,6 +226,8 @@ def pair(a, b, *, mode="text") -> None:
     press_start(b, mode=mode)
     expect_chatting(b)
     expect_chatting(a)
+    expect_partner_connected(a)
+    expect_partner_connected(b)
 
 
 def send(page, text):
@@ -269,6 +285,7 @@ def test_two_strangers_see_each_other_online_meet_and_talk(stranger):
     press_start(b, interests=["board games", "jazz"])
     expect_chatting(b)
     expect_chatting(a)
+    expect_partner_connected(a)
     print(f"\nStart to matched: {time.perf_counter() - started:.2f} s (two Starts, second one to both chatting)")
     expect(a.locator("#log")).to_contain_text("You both like board games.")
 
@@ -409,7 +426,7 @@ def test_a_report_from_the_chat_reaches_the_moderators_with_the_transcript(stran
     assert "buy cheap stuff at spam.example" in str(report.evidence)
 
 
-def test_a_network_blip_shows_reconnecting_and_then_that_the_chat_is_gone(stranger):
+def test_a_network_blip_resumes_the_chat_and_brings_what_was_missed_once(stranger):
     a, b = stranger("A"), stranger("B")
     connections = []
 
@@ -421,6 +438,8 @@ def test_a_network_blip_shows_reconnecting_and_then_that_the_chat_is_gone(strang
 
     a.route_web_socket(re.compile(r"/ws/chat/"), through_proxy)
     pair(a, b)
+    send(b, "before the blip")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["before the blip"])
     a.evaluate("""() => {
         window.connectionNotes = [];
         const banner = document.getElementById("connection");
@@ -429,15 +448,23 @@ def test_a_network_blip_shows_reconnecting_and_then_that_the_chat_is_gone(strang
     }""")
 
     page_side, server_side = connections[-1]
-    server_side.close()  # the server sees the connection drop: for it, A has left
-    expect(b.locator("#log")).to_contain_text("Stranger has disconnected.")
+    server_side.close()  # the server sees the connection drop: A is reconnecting
+    expect(b.locator("#partner-status")).to_have_text("Stranger's connection dropped, waiting...")
+    send(b, "while you were away")  # stored; A's page has no socket to hear it on
+    expect(b.locator(".msg.me").last).to_have_attribute("data-status", "sent")
     page_side.close(code=1001, reason="network blip")  # and then A's browser notices
 
-    expect(a.locator("#log")).to_contain_text("This chat is gone: it ended while you were disconnected.")
+    # Back in the same chat, with the message it missed fetched once (?after=), nothing twice.
+    expect(a.locator(".msg.stranger .text")).to_have_text(["before the blip", "while you were away"])
+    expect(a.locator("#chat")).to_have_attribute("data-socket", "open")
+    expect(b.locator("#partner-status")).to_be_hidden()
     assert "Reconnecting..." in a.evaluate("() => window.connectionNotes")
-    assert len(connections) >= 2, "A's page tried to connect again"
+    assert len(connections) >= 2, "A's page connected again"
     expect(a.locator("#connection")).to_be_hidden()
-    expect(a.locator("#next-button")).to_have_text("New chat")
+    send(a, "I'm back")
+    expect(b.locator(".msg.stranger .text")).to_have_text(["I'm back"])
+    for page in (a, b):
+        expect(page.locator("#chat")).to_have_attribute("data-state", "chatting")
 
 
 def test_a_banned_visitor_is_told_until_when(stranger):
@@ -451,3 +478,229 @@ def test_a_banned_visitor_is_told_until_when(stranger):
     expect(a.locator("#chat")).to_have_attribute("data-state", "banned")
     expect(a.locator("#log")).to_contain_text(f"You are banned from Whimsy until {until:%Y-%m-%d %H:%M} UTC")
     expect(a.locator("#next-button")).to_be_disabled()
+
+
+# --- blips, reloads and closed tabs (DESIGN.md §11) -------------------------------------
+
+
+def route_room_socket(page) -> list:
+    """Proxy the page's room sockets to the server; returns [(page side, server side), ...],
+    newest last, so that a test can speak to the page as the server would."""
+    connections = []
+
+    def through_proxy(page_side):
+        connections.append((page_side, page_side.connect_to_server()))
+
+    page.route_web_socket(re.compile(r"/ws/chat/"), through_proxy)
+    return connections
+
+
+def test_the_page_says_while_the_strangers_connection_is_away_and_why_they_left(stranger):
+    a, b = stranger("A"), stranger("B")
+    connections = route_room_socket(a)
+    pair(a, b)
+    to_page = connections[-1][0]
+    banner = a.locator("#partner-status")
+
+    to_page.send(json.dumps({"type": "partner_reconnecting", "grace_seconds": 20}))
+    expect(banner).to_have_text("Stranger's connection dropped, waiting...")
+    expect(banner).to_have_attribute("role", "status")
+    expect(a.locator("#chat")).to_have_attribute("data-state", "chatting")
+    expect(a.locator("#message-input")).to_be_enabled()
+    for scheme in ("light", "dark"):
+        a.emulate_media(color_scheme=scheme)
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            a.set_viewport_size(viewport)
+            screenshot(a, f"chat-partner-reconnecting-{name}-{scheme}.png")
+
+    to_page.send(json.dumps({"type": "partner_resumed"}))
+    expect(banner).to_be_hidden()
+    expect_partner_connected(a)
+
+    to_page.send(json.dumps({"type": "partner_reconnecting", "grace_seconds": 20}))
+    to_page.send(json.dumps({"type": "partner_left", "reason": "lost"}))
+    expect(a.locator("#log")).to_contain_text("Stranger has disconnected. Their connection dropped and did not come back.")
+    expect(banner).to_be_hidden()
+    expect(a.locator("#next-button")).to_have_text("New chat")
+
+
+def test_a_page_reloaded_after_its_chat_ended_says_so_and_does_not_look_for_someone(stranger):
+    a, b = stranger("A"), stranger("B")
+    pair(a, b)
+    b.click("#end-button")
+    b.click("#end-button")
+    expect(a.locator("#log")).to_contain_text("Stranger has disconnected.")
+
+    a.reload()
+
+    expect(a.locator("#chat")).to_have_attribute("data-state", "gone")
+    expect(a.locator("#log")).to_have_text("Your chat has ended. Press New chat to meet someone new.")
+    expect(a.locator("#next-button")).to_have_text("New chat")
+    assert not ChatParticipant.objects.filter(user_id=visitor_id(a), left_at__isnull=True).exists()
+    a.click("#next-button")
+    expect(a.locator("#chat")).to_have_attribute("data-state", "searching")
+    expect_connected_to_a_room(a)
+
+
+def test_a_reload_the_page_cannot_recognise_ends_the_chat_and_the_reloaded_page_says_so(stranger):
+    """The toolbar's reload button looks like a closed tab to the page (docs/decisions.md):
+    the chat ends at once, and the reloaded page says so instead of looking for someone."""
+    a, b = stranger("A"), stranger("B")
+    pair(a, b)
+
+    a.reload()
+
+    expect(a.locator("#chat")).to_have_attribute("data-state", "gone")
+    expect(a.locator("#log")).to_contain_text("This chat is gone: it ended while you were disconnected.")
+    expect(a.locator("#log")).not_to_contain_text("Looking for someone")
+    expect(b.locator("#log")).to_contain_text("Stranger has disconnected.")
+    assert not ChatParticipant.objects.filter(user_id=visitor_id(a), left_at__isnull=True).exists()
+
+
+def record_log(page):
+    """Remember every line the conversation shows from now on, also those a later clear removes."""
+    page.evaluate("""() => {
+        window.logLines = [];
+        new MutationObserver((changes) => {
+            for (const change of changes) for (const node of change.addedNodes) window.logLines.push(node.textContent);
+        }).observe(document.getElementById("log"), {childList: true});
+        window.partnerNotes = [];
+        const banner = document.getElementById("partner-status");
+        new MutationObserver(() => window.partnerNotes.push(banner.hidden ? "" : banner.textContent))
+            .observe(banner, {attributes: true, childList: true});
+    }""")
+
+
+def remote_video_time(page) -> float:
+    return page.evaluate("() => document.getElementById('remote-video').currentTime")
+
+
+def expect_video_flowing(page):
+    """The stranger's picture is connected and moving on."""
+    expect(page.locator("#video")).to_have_attribute("data-connection", "connected")
+    shown = remote_video_time(page)
+    page.wait_for_function(f"() => document.getElementById('remote-video').currentTime > {shown}")
+    assert remote_frame_width(page) > 0
+
+
+# Counts the ICE restarts a page asks of its calls.
+COUNT_ICE_RESTARTS = """
+window.iceRestarts = 0;
+const restartIce = RTCPeerConnection.prototype.restartIce;
+RTCPeerConnection.prototype.restartIce = function () {
+  window.iceRestarts += 1;
+  return restartIce.call(this);
+};
+"""
+
+
+def test_a_stranger_offline_for_3_s_mid_video_chat_comes_back_and_both_go_on(stranger):
+    a, b = stranger("A"), stranger("B", viewport=PHONE)
+    for page in (a, b):
+        page.add_init_script(COUNT_ICE_RESTARTS)
+    pair(a, b, mode="video")
+    for page in (a, b):
+        expect_video_flowing(page)
+        record_log(page)
+
+    a.context.set_offline(True)
+    expect(a.locator("#chat")).to_have_attribute("data-socket", "reconnecting")
+    expect(a.locator("#connection")).to_have_text("Reconnecting...")
+    expect(b.locator("#partner-status")).to_have_text("Stranger's connection dropped, waiting...")
+    screenshot(b, "chat-partner-offline-phone.png")
+    time.sleep(3)  # the outage itself, not a wait for the page
+    a.context.set_offline(False)
+
+    expect(a.locator("#chat")).to_have_attribute("data-socket", "open")
+    expect(b.locator("#partner-status")).to_be_hidden()
+    send(a, "back again")
+    expect(b.locator(".msg.stranger .text")).to_have_text(["back again"])
+    send(b, "welcome back")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["welcome back"])
+    for page in (a, b):
+        expect(page.locator("#chat")).to_have_attribute("data-state", "chatting")
+        expect_video_flowing(page)
+    assert "Stranger's connection dropped, waiting..." in b.evaluate("() => window.partnerNotes")
+    # The side that made the offer restarted ICE once, by itself, and the call came through it.
+    assert a.evaluate("() => window.iceRestarts") + b.evaluate("() => window.iceRestarts") == 1
+    for page in (a, b):
+        lines = page.evaluate("() => window.logLines")
+        assert not [line for line in lines if "disconnected" in line or "gone" in line or "ended" in line], lines
+
+
+def test_a_reload_from_the_keyboard_within_the_grace_resumes_the_chat(stranger):
+    a, b = stranger("A"), stranger("B")
+    pair(a, b)
+    send(b, "before the reload")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["before the reload"])
+    send(a, "mine, before the reload")
+    expect(a.locator(".msg.me").last).to_have_attribute("data-status", "sent")
+    record_log(b)
+    room_id = a.locator("#chat").get_attribute("data-room")
+
+    a.keyboard.press("F5")  # what the page sees of a reload from the keyboard; headless Chromium ignores the key
+    a.reload()
+
+    expect(a.locator("#chat")).to_have_attribute("data-state", "chatting")
+    expect(a.locator("#chat")).to_have_attribute("data-room", room_id)
+    expect(a.locator("#log")).to_contain_text("You're back in your chat with the stranger.")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["before the reload"])
+    expect(a.locator(".msg.me .text")).to_have_text(["mine, before the reload"])
+    send(a, "after the reload")
+    expect(b.locator(".msg.stranger .text")).to_have_text(["mine, before the reload", "after the reload"])
+    send(b, "still here")
+    expect(a.locator(".msg.stranger .text")).to_have_text(["before the reload", "still here"])
+    expect(b.locator("#partner-status")).to_be_hidden()
+    assert not [line for line in b.evaluate("() => window.logLines") if "disconnected" in line]
+
+
+def test_closing_the_tab_ends_the_strangers_chat_at_once(stranger):
+    a, b = stranger("A"), stranger("B")
+    pair(a, b)
+
+    a.close()
+
+    # At once: the grace (RESUME_GRACE_SECONDS) is longer than this wait (WAIT_MS).
+    expect(b.locator("#log")).to_contain_text("Stranger has disconnected. They ended the chat.")
+    expect(b.locator("#chat")).to_have_attribute("data-state", "partner-left")
+    expect(b.locator("#partner-status")).to_be_hidden()
+
+
+def test_a_video_call_that_cannot_connect_says_so_and_retries_with_fresh_ice_servers(stranger):
+    a, b = stranger("A"), stranger("B")
+    ice_requests = []
+
+    def relay_only_first(route):
+        ice_requests.append(route.request.url)
+        if len(ice_requests) == 1:  # relay-only without a relay: ICE can only fail
+            route.fulfill(json={"ice_servers": [], "ice_transport_policy": "relay"})
+        else:
+            route.continue_()
+
+    a.route("**/api/chat/ice-servers", relay_only_first)
+    pair(a, b, mode="video")
+
+    expect(a.locator("#video-status-text")).to_have_text("The video could not connect.", timeout=40_000)
+    expect(a.locator(".toast.error")).to_contain_text("The video could not connect")
+    retry = a.get_by_role("button", name="Retry video")
+    expect(retry).to_be_visible()
+    screenshot(a, "video-failed-desktop.png")
+    retry.click()
+
+    for page in (a, b):
+        expect(page.locator("#video")).to_have_attribute("data-connection", "connected")
+    expect(retry).to_be_hidden()
+    assert len(ice_requests) == 2
+
+
+def test_the_report_page_sets_itself_up_and_asks_for_a_chat_first(stranger):
+    a = stranger("A")
+    a.goto("/report/")
+
+    expect(a.locator("#report-no-room")).to_be_visible()
+    expect(a.locator("[data-report-form]")).to_be_hidden()
+    a.goto(f"/report/?room={UUID(int=1)}")
+    expect(a.locator("[data-report-form]")).to_be_visible()
+    a.locator("[data-report-form]").get_by_role("button", name="Send report").click()
+    expect(a.locator("[data-report-error]")).to_have_text("Please choose what happened.")
+    assert not [m for m in a.console_messages if m.startswith("page error")]

@@ -1,5 +1,7 @@
 // JSON API client: same-origin fetch with the CSRF header, and one error shape.
 
+import { ErrorCode } from "./protocol.js";
+
 export class ApiError extends Error {
   constructor(status, code, detail) {
     super(detail);
@@ -14,12 +16,17 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function request(method, path, body) {
+function headersFor(method) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
     headers["X-CSRFToken"] = csrfToken();
   }
+  return headers;
+}
+
+export async function request(method, path, body) {
+  const headers = headersFor(method);
   let response;
   try {
     response = await fetch(path, {
@@ -29,7 +36,7 @@ export async function request(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "network", "Could not reach Whimsy. Check your connection and try again.");
+    throw new ApiError(0, ErrorCode.NETWORK, "Could not reach Whimsy. Check your connection and try again.");
   }
   let data = null;
   try {
@@ -50,3 +57,16 @@ export async function request(method, path, body) {
 
 export const get = (path) => request("GET", path);
 export const post = (path, body = {}) => request("POST", path, body);
+
+// A POST that outlives the page: fetch's keepalive, which sendBeacon is built on, but unlike
+// a beacon it carries the CSRF header, so the server checks it like any other call. Nobody
+// is left to read the answer.
+export function postOnUnload(path, body) {
+  fetch(path, {
+    method: "POST",
+    keepalive: true,
+    credentials: "same-origin",
+    headers: headersFor("POST"),
+    body: JSON.stringify(body),
+  }).catch(() => {});
+}
