@@ -1,5 +1,6 @@
 """HTTP adapters for matchmaking: parse, call one service, reply."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -32,9 +33,20 @@ def _match_response(match: Match) -> Response:
 
 
 class _Preferences(serializers.Serializer):
-    # Tags are normalised and limited by the service, which owns the rules.
-    interests = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
-                                      required=False, default=list, max_length=20)
+    # Tags are normalised by the service, which owns the rules; the limits are checked
+    # here on what was sent too, so that the API schema states them.
+    interests = serializers.ListField(
+        child=serializers.CharField(
+            allow_blank=True,
+            trim_whitespace=False,
+            max_length=settings.MAX_INTEREST_LENGTH,
+            error_messages={"max_length": "longer than {max_length} characters."},
+        ),
+        required=False,
+        default=list,
+        max_length=settings.MAX_INTERESTS,
+        error_messages={"max_length": "at most {max_length} interests."},
+    )
     mode = serializers.ChoiceField(choices=ChatRoom.Mode.choices, required=False)
 
 

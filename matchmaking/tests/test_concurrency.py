@@ -3,6 +3,7 @@
 PostgreSQL only: SQLite has no row locks, so these would prove nothing there.
 """
 
+import random
 import time
 import uuid
 
@@ -11,7 +12,7 @@ from django.db import connection
 
 from chat.models import ChatParticipant, ChatRoom
 from conftest import run_concurrently
-from matchmaking.services import find_available_room, settle_waiting_rooms
+from matchmaking.services import find_available_room, settle_waiting_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -43,12 +44,26 @@ def violations() -> dict[str, int]:
     return found
 
 
+def settle_as_waiting_sockets_do(user_ids: list, *, allowed_waiting: int, rounds: int = 10) -> None:
+    """Each waiting person's socket runs settle_waiting_user on its own timer, with jitter:
+    here everyone's at once, on real threads, round after round until the waiting are paired."""
+    for _ in range(rounds):
+        if ChatRoom.objects.filter(status=ChatRoom.Status.WAITING).count() <= allowed_waiting:
+            return
+
+        def settle(i: int) -> None:
+            time.sleep(random.uniform(0, 0.02))
+            settle_waiting_user(user_id=user_ids[i])
+
+        run_concurrently(settle, len(user_ids), threads=min(32, len(user_ids)))
+
+
 def test_a_storm_of_500_starters_breaks_no_invariant(capsys):
     users = [uuid.uuid4() for _ in range(500)]
 
     started = time.monotonic()
     matches = run_concurrently(lambda i: find_available_room(user_id=users[i]), len(users), threads=32)
-    settle_waiting_rooms()
+    settle_as_waiting_sockets_do(users, allowed_waiting=len(users) % 2)
     elapsed = time.monotonic() - started
 
     assert violations() == dict.fromkeys(violations(), 0)
@@ -79,7 +94,7 @@ def test_two_users_starting_at_the_same_instant_end_up_paired():
         alice, bob = pair = uuid.uuid4(), uuid.uuid4()
 
         run_concurrently(lambda i, pair=pair: find_available_room(user_id=pair[i]), 2)
-        settle_waiting_rooms()
+        settle_as_waiting_sockets_do(list(pair), allowed_waiting=0)
 
         rooms = dict(ChatParticipant.objects.filter(left_at__isnull=True).values_list("user_id", "room_id"))
         assert rooms[alice] == rooms[bob]

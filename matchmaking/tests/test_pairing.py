@@ -12,7 +12,6 @@ from matchmaking.services import (
     leave_room,
     next_room,
     normalize_interests,
-    settle_waiting_rooms,
     settle_waiting_user,
 )
 from reports.models import Ban
@@ -103,7 +102,9 @@ def test_settle_pairs_two_users_who_each_opened_a_waiting_room():
     bob_room = ChatRoom.objects.create()
     ChatParticipant.objects.create(room=bob_room, user=Visitor.objects.create(id=bob))
 
-    assert settle_waiting_rooms() == 1
+    moved = settle_waiting_user(user_id=bob)  # as Bob's waiting socket does on its timer
+
+    assert moved is not None and moved.partner_id == alice
 
     alice_open = ChatParticipant.objects.get(user_id=alice, left_at__isnull=True)
     bob_open = ChatParticipant.objects.get(user_id=bob, left_at__isnull=True)
