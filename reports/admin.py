@@ -8,13 +8,15 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from chat.admin import ReadOnlyMixin
+from chat.models import Visitor
 from reports.models import Ban, Report
 from reports.services import BAN_7_DAYS, BAN_24_HOURS, ban_lift, ban_visitor, reports_dismiss
 
@@ -145,6 +147,9 @@ class ReportAdmin(ModerationActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="Room")
     def room_link(self, report):
+        if report.session_id is not None:
+            return format_html('<a href="{}">mood room {}</a>',
+                               reverse("admin:moodrooms_chatsession_change", args=[report.session_id]), report.session_id)
         if report.room_id is None:
             return "— (deleted)"
         return format_html('<a href="{}">{}</a>', reverse("admin:chat_chatroom_change", args=[report.room_id]),
@@ -170,7 +175,7 @@ class ReportAdmin(ModerationActionsMixin, admin.ModelAdmin):
                     _REPORTED_ROW if line["sender"] == "reported" else "",
                     line["timestamp"],
                     _SENDER_LABELS.get(line["sender"], line["sender"]),
-                    line["text"],
+                    "".join([line["text"], *(f"\n(before an edit: {old})" for old in line.get("edits", []))]),
                 )
                 for line in report.evidence
             ),
@@ -179,7 +184,9 @@ class ReportAdmin(ModerationActionsMixin, admin.ModelAdmin):
                            "<tbody>{}</tbody></table>", rows)
 
 
-_SENDER_LABELS = {"reported": "▶ Reported visitor", "reporter": "Reporter", "system": "System"}
+_SENDER_LABELS = {
+    "reported": "▶ Reported visitor", "reporter": "Reporter", "member": "Another member", "system": "System",
+}
 
 
 class BanStateFilter(admin.SimpleListFilter):
@@ -239,3 +246,82 @@ class BanAdmin(admin.ModelAdmin):
         if ban.expires_at is not None and ban.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+# --- visitors ----------------------------------------------------------------------
+
+
+def _active_bans():
+    return Ban.objects.active(now=timezone.now()).filter(visitor=OuterRef("pk"))
+
+
+class VisitorBanFilter(admin.SimpleListFilter):
+    title = "ban state"
+    parameter_name = "banned"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Banned now"), ("no", "Not banned")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(is_banned=self.value() == "yes")
+        return queryset
+
+
+class BanInline(ReadOnlyMixin, admin.TabularInline):
+    model = Ban
+    fields = ["reason", "created_by", "created_at", "expires_at", "lifted_at"]
+    readonly_fields = fields
+    extra = 0
+
+
+class ReportAgainstInline(ReadOnlyMixin, admin.TabularInline):
+    model = Report
+    fk_name = "reported_user"
+    verbose_name_plural = "reports against this visitor"
+    fields = ["reason", "status", "created_at", "reporter"]
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+
+
+@admin.register(Visitor)
+class VisitorAdmin(ModerationActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """Visitors for moderators: reports against them, their bans, and the ban actions."""
+
+    list_display = ["id", "first_seen", "last_seen", "report_count", "ban_state"]
+    list_filter = [VisitorBanFilter, ("last_seen", admin.DateFieldListFilter)]
+    search_fields = ["id"]
+    search_help_text = "A visitor id, or part of one."
+    ordering = ["-last_seen"]
+    fields = ["id", "first_seen", "last_seen", "ip_hash"]
+    readonly_fields = fields
+    inlines = [ReportAgainstInline, BanInline]
+
+    def get_queryset(self, request):
+        longest_ban_end = _active_bans().order_by(F("expires_at").desc(nulls_first=True)).values("expires_at")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                reports_count=Count("reports_against", distinct=True),
+                is_banned=Exists(_active_bans()),
+                banned_until=Subquery(longest_ban_end),
+            )
+        )
+
+    def visitor_ids_of(self, queryset):
+        return queryset.values_list("id", flat=True)
+
+    def report_ids_to_dismiss(self, queryset):
+        return Report.objects.filter(reported_user__in=queryset, status=Report.Status.OPEN).values_list("id", flat=True)
+
+    @admin.display(description="Reports against", ordering="reports_count")
+    def report_count(self, visitor):
+        return visitor.reports_count
+
+    @admin.display(description="Ban", ordering="is_banned")
+    def ban_state(self, visitor):
+        if not visitor.is_banned:
+            return "—"
+        return f"until {visitor.banned_until:%Y-%m-%d %H:%M} UTC" if visitor.banned_until else "permanently"

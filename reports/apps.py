@@ -7,6 +7,10 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from chat.moderation import register_ban_check
+        from reports.selectors import ban_active_for
+
+        register_ban_check(ban_active_for)
         post_migrate.connect(_sync_moderators_group, sender=self)
 
 

@@ -26,6 +26,14 @@ class Report(models.Model):
         Visitor, on_delete=models.CASCADE, db_column="reported_user_id", related_name="reports_against"
     )
     room = models.ForeignKey(ChatRoom, null=True, on_delete=models.SET_NULL, related_name="reports")
+    # A report about a keep-in-touch thread names the thread instead of a room.
+    thread = models.ForeignKey(
+        "threads.ChatThread", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    # A report about a mood room member names the session (reported_user says who).
+    session = models.ForeignKey(
+        "moodrooms.ChatSession", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
     reason = models.CharField(max_length=20, choices=Reason.choices)
     details = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -42,6 +50,10 @@ class Report(models.Model):
         db_table = "reports"
         constraints = [
             models.UniqueConstraint(fields=["reporter", "room"], name="one_report_per_pairing"),
+            models.UniqueConstraint(fields=["reporter", "thread"], name="one_report_per_thread"),
+            models.UniqueConstraint(
+                fields=["reporter", "session", "reported_user"], name="one_report_per_session_member"
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="reports_queue_idx")]
 

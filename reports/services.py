@@ -18,11 +18,15 @@ from django.utils import timezone
 
 from chat.events import announce_visitor_banned
 from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
-from chat.selectors import participation_open_for
+from chat.selectors import access_room_for, participation_open_for
 from matchmaking.services import leave_room
+from moodrooms.selectors import recently_shared_session, session_evidence
+from moodrooms.services import session_leave_any
 from reports.models import Ban, Report
 from reports.selectors import ban_active_for
-from whimsy_project.errors import AlreadyLeft, AlreadyReported, NoPartnerToReport, NotParticipant, RoomNotFound
+from threads.selectors import thread_for_member, thread_last_messages
+from whimsy_project import metrics
+from whimsy_project.errors import AlreadyLeft, AlreadyReported, InvalidInput, NoPartnerToReport, NotRoommate
 
 BAN_24_HOURS = timedelta(hours=24)
 BAN_7_DAYS = timedelta(days=7)
@@ -35,13 +39,9 @@ def report_create(*, reporter_id: UUID, room_id: UUID, reason: str, details: str
     The room's last messages are copied into the report, so purging messages later
     does not erase what the moderator needs to see.
     """
-    room = ChatRoom.objects.filter(id=room_id).first()
-    if room is None:
-        raise RoomNotFound()
-    user_ids = set(ChatParticipant.objects.filter(room=room).values_list("user_id", flat=True))
-    if reporter_id not in user_ids:
-        raise NotParticipant()
-    partners = user_ids - {reporter_id}
+    room = access_room_for(room_id=room_id, user_id=reporter_id, open_only=False).room
+    others = ChatParticipant.objects.filter(room=room).exclude(user_id=reporter_id)
+    partners = set(others.values_list("user_id", flat=True))
     if not partners:
         raise NoPartnerToReport()
     (reported_id,) = partners  # a room is joined once: it never holds more than two people
@@ -61,6 +61,89 @@ def report_create(*, reporter_id: UUID, room_id: UUID, reason: str, details: str
     except IntegrityError:
         # The same person's two simultaneous reports: the unique constraint kept one.
         raise AlreadyReported() from None
+    transaction.on_commit(metrics.REPORTS.inc)
+    _auto_ban_if_reported_enough(visitor=reported)
+    return report
+
+
+@transaction.atomic
+def report_thread_create(*, reporter_id: UUID, thread_id: str, reason: str, details: str = "") -> Report:
+    """Report the other member of a keep-in-touch thread (also after it ended), once per thread.
+
+    The thread's last messages are copied into the report, as for a room.
+    """
+    thread = thread_for_member(thread_id=thread_id, user_id=reporter_id, ended_too=True)
+    reported = Visitor.objects.select_for_update().get(id=thread.partner_of(reporter_id))
+    if Report.objects.filter(reporter_id=reporter_id, thread=thread).exists():
+        raise AlreadyReported("You have already reported this person's thread.")
+    roles = {reporter_id: "reporter", reported.id: "reported"}
+    evidence = [
+        {
+            "id": str(message.id),
+            "sender": roles.get(message.sender_id, "unknown"),
+            "sender_id": str(message.sender_id) if message.sender_id else None,
+            "text": message.body,
+            "timestamp": message.created_at.isoformat(),
+        }
+        for message in thread_last_messages(thread=thread, count=settings.REPORT_EVIDENCE_MESSAGES)
+    ]
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                reporter_id=reporter_id, reported_user=reported, thread=thread, reason=reason, details=details,
+                evidence=evidence,
+            )
+    except IntegrityError:
+        raise AlreadyReported("You have already reported this person's thread.") from None
+    transaction.on_commit(metrics.REPORTS.inc)
+    _auto_ban_if_reported_enough(visitor=reported)
+    return report
+
+
+SHARED_SESSION_SECONDS = 10 * 60
+
+
+@transaction.atomic
+def report_session_create(
+    *, reporter_id: UUID, session_id: UUID, reported_user_id: UUID, reason: str, details: str = ""
+) -> Report:
+    """Report someone who shared a mood room with the reporter within the last 10 minutes,
+    once per (session, person). The session's last messages, with the text before each
+    edit, are copied into the report."""
+    if reported_user_id == reporter_id:
+        raise InvalidInput("reported_user_id: you cannot report yourself.")
+    shared = recently_shared_session(
+        reporter_id=reporter_id,
+        reported_id=reported_user_id,
+        session_id=session_id,
+        within_seconds=SHARED_SESSION_SECONDS,
+    )
+    if not shared:
+        raise NotRoommate()
+    reported = Visitor.objects.select_for_update().get(id=reported_user_id)
+    if Report.objects.filter(reporter_id=reporter_id, session_id=session_id, reported_user=reported).exists():
+        raise AlreadyReported("You have already reported this person in this room.")
+    roles = {reporter_id: "reporter", reported.id: "reported"}
+    evidence = [
+        {
+            "id": str(message.id),
+            "sender": "system" if message.user_id is None else roles.get(message.user_id, "member"),
+            "sender_id": str(message.user_id) if message.user_id else None,
+            "text": message.content,
+            "edits": [edit.previous_content for edit in message.edits.all()],
+            "timestamp": message.created_at.isoformat(),
+        }
+        for message in session_evidence(session_id=session_id, count=settings.REPORT_EVIDENCE_MESSAGES)
+    ]
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                reporter_id=reporter_id, reported_user=reported, session_id=session_id, reason=reason,
+                details=details, evidence=evidence,
+            )
+    except IntegrityError:
+        raise AlreadyReported("You have already reported this person in this room.") from None
+    transaction.on_commit(metrics.REPORTS.inc)
     _auto_ban_if_reported_enough(visitor=reported)
     return report
 
@@ -107,7 +190,7 @@ def bans_scrub_ended(*, dry_run: bool = False) -> int:
 
 
 MODERATORS_GROUP = "Moderators"
-# Exactly what moderation needs: read the queue, visitors and rooms; act on reports; make
+# Exactly what moderation needs: read the queue, visitors, rooms and threads; act on reports; make
 # and lift bans. Nothing deletes, and nothing edits a transcript.
 MODERATOR_PERMISSIONS = (
     ("reports", "view_report"),
@@ -119,6 +202,8 @@ MODERATOR_PERMISSIONS = (
     ("chat", "view_chatroom"),
     ("chat", "view_chatparticipant"),
     ("chat", "view_chatmessage"),
+    ("threads", "view_chatthread"),
+    ("threads", "view_threadmessage"),
 )
 
 
@@ -149,15 +234,17 @@ def _impose_ban(*, visitor: Visitor, duration: timedelta | None, by: AbstractBas
         created_by=by,
         expires_at=now + duration if duration is not None else None,
     )
+    transaction.on_commit(metrics.BANS.labels(how="moderator" if by is not None else "automatic").inc)
     # Announced first (on-commit callbacks run in order), so the banned visitor's sockets
     # hear "banned" before the room's partner_left and close with 4003, not as a plain leave.
     announce_visitor_banned(user_id=visitor.id, until=ban.expires_at.isoformat() if ban.expires_at else None)
     participation = participation_open_for(user_id=visitor.id)
     if participation is not None:
         try:
-            leave_room(user_id=visitor.id, room_id=participation.room_id)
+            leave_room(user_id=visitor.id, room_id=participation.room_id, reason="banned")
         except AlreadyLeft:
             pass  # the partner ended the room a moment ago: nothing left to end
+    session_leave_any(user_id=visitor.id, reason="banned")  # the mood room is told
     return ban
 
 
@@ -165,8 +252,9 @@ def _auto_ban_if_reported_enough(*, visitor: Visitor) -> Ban | None:
     """Ban for AUTO_BAN_HOURS once AUTO_BAN_REPORTERS distinct people reported within the window.
 
     Someone already banned is not banned again. Reports about chats that began before
-    the visitor's latest ban were answered by it (even when they arrive after it), and
-    dismissed ones were judged unfounded: neither counts. The reports stay open so that
+    the visitor's latest ban were answered by it (even when they arrive after it), as were
+    mood room and thread reports filed before it, and dismissed ones were judged
+    unfounded: none of them counts. The reports stay open so that
     a moderator reviews the automatic decision.
     """
     threshold = settings.AUTO_BAN_REPORTERS
@@ -178,7 +266,9 @@ def _auto_ban_if_reported_enough(*, visitor: Visitor) -> Ban | None:
     ).exclude(status=Report.Status.DISMISSED)
     last_ban = Ban.objects.filter(visitor=visitor).aggregate(at=Max("created_at"))["at"]
     if last_ban is not None:
-        counted = counted.filter(room__created_at__gt=last_ban)
+        # A 1:1 report is about a chat with a start; a mood room or thread report (no room)
+        # is about the recent conduct it was filed on, so its own time decides.
+        counted = counted.filter(Q(room__created_at__gt=last_ban) | Q(room__isnull=True, created_at__gt=last_ban))
     reporters = counted.values("reporter_id").distinct().count()
     if reporters < threshold:
         return None

@@ -1,4 +1,4 @@
-"""A ban reaches the live sockets: the banned visitor's close with 4003, the partner hears partner_left."""
+"""A ban reaches the live sockets: the banned visitor's close with 4003, the partner hears partner_left (banned)."""
 
 import asyncio
 import uuid
@@ -6,7 +6,7 @@ import uuid
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat.protocol import CLOSE_FORBIDDEN
+from chat.sockets.frames import CLOSE_FORBIDDEN
 from chat.tests.sockets import communicator, pair, receive
 from reports.services import BAN_24_HOURS, ban_visitor
 
@@ -37,7 +37,8 @@ async def test_a_ban_closes_the_visitors_sockets_and_tells_the_partner_within_a_
         "code": CLOSE_FORBIDDEN,
         "reason": "banned",
     }
-    assert (await frames_until(alice_socket, "partner_left", within=WITHIN))[-1] == {"type": "partner_left"}
+    left = (await frames_until(alice_socket, "partner_left", within=WITHIN))[-1]
+    assert left == {"type": "partner_left", "reason": "banned"}
 
     again = communicator(f"/ws/chat/{room_id}/", bob)
     assert (await again.connect(timeout=5))[0]  # accepted, so that the reason can be told

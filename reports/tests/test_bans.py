@@ -57,6 +57,7 @@ def test_it_ends_the_open_room_and_tells_the_partner_and_every_tab(moderator):
         "type": "partner.left",
         "room_id": str(pairing.room_id),
         "user_id": str(pairing.second),
+        "reason": "banned",
     }
     assert own_events.receive() == {"type": "visitor.banned", "until": ban.expires_at.isoformat()}
 
