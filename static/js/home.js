@@ -1,6 +1,6 @@
 // Home page: interests, text or video, the one-time rules confirmation, Start.
 
-import { agreeToRules, hasAgreedToRules, loadPrefs, savePrefs } from "./prefs.js";
+import { agreeToRules, forgetCurrentRoom, hasAgreedToRules, loadPrefs, savePrefs } from "./prefs.js";
 import { showPresence } from "./presence.js";
 
 const form = document.getElementById("start-form");
@@ -88,6 +88,7 @@ form.addEventListener("submit", (event) => {
     agreeToRules();
   }
   savePrefs({ mode: form.elements.mode.value, interests: tags });
+  forgetCurrentRoom(); // Start means a new chat, not the one this tab was in before
   location.assign("/chat/");
 });
 

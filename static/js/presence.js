@@ -1,5 +1,6 @@
 // The live "N people online now" count, pushed by the server on /ws/presence/.
 
+import { Frame } from "./protocol.js";
 import { ReconnectingSocket } from "./socket.js";
 
 export function describeOnline(count) {
@@ -10,12 +11,14 @@ export function showPresence() {
   const targets = document.querySelectorAll("[data-online-count]");
   if (!targets.length) return null;
   const socket = new ReconnectingSocket("/ws/presence/", {
-    onMessage(frame) {
-      if (frame.type !== "presence" || !Number.isInteger(frame.online)) return;
-      for (const target of targets) {
-        target.textContent = describeOnline(frame.online);
-        target.dataset.online = String(frame.online);
-      }
+    handlers: {
+      [Frame.PRESENCE](frame) {
+        if (!Number.isInteger(frame.online)) return;
+        for (const target of targets) {
+          target.textContent = describeOnline(frame.online);
+          target.dataset.online = String(frame.online);
+        }
+      },
     },
   });
   socket.open();

@@ -8,6 +8,7 @@
 // so the outcome is deterministic and there is no glare.
 
 import { get } from "./api.js";
+import { SignalKind } from "./protocol.js";
 
 const MEDIA_ERRORS = {
   NotAllowedError: "Camera or microphone access was denied. Allow it in your browser's site settings to use video; text chat goes on.",
@@ -17,8 +18,12 @@ const MEDIA_ERRORS = {
   NotReadableError: "Your camera or microphone is busy in another app. Close it and try again; text chat goes on.",
 };
 
+// ICE that has not connected by then will not: with relay-only and no usable TURN server there
+// are no candidate pairs at all, and Chromium never reports "failed".
+const CONNECT_TIMEOUT_MS = 15000;
+
 export class VideoCall {
-  // elements: {section, local, remote, status, micButton, cameraButton}
+  // elements: {section, local, remote, status, statusText, retryButton, micButton, cameraButton}
   // sendSignal(kind, payload) -> bool; isLowerId() -> bool; onLocalChange(on); notify(message)
   constructor({ elements, sendSignal, isLowerId, onLocalChange, notify }) {
     Object.assign(this, { elements, sendSignal, isLowerId, onLocalChange, notify });
@@ -37,6 +42,7 @@ export class VideoCall {
     this.queue = Promise.resolve();
     elements.micButton.addEventListener("click", () => this.toggleTrack("audio", elements.micButton, "Unmute mic", "Mute mic"));
     elements.cameraButton.addEventListener("click", () => this.toggleTrack("video", elements.cameraButton, "Camera on", "Camera off"));
+    elements.retryButton.addEventListener("click", () => this.retry());
   }
 
   get isOn() {
@@ -75,7 +81,7 @@ export class VideoCall {
   // Turn our video off and tell the stranger.
   stop() {
     if (!this.isOn) return;
-    this.sendSignal("video-stop", {});
+    this.sendSignal(SignalKind.STOP, {});
     this.end();
   }
 
@@ -101,7 +107,13 @@ export class VideoCall {
   }
 
   async applySignal(kind, payload) {
-    if (kind === "video-offer" && typeof payload.sdp === "string") {
+    if (kind === SignalKind.OFFER && typeof payload.sdp === "string") {
+      if (payload.restart) {
+        // An ICE restart of the call we have; without that call (this page was reloaded)
+        // there is nothing to restart, and our own fresh offer starts a new one.
+        if (this.pc && this.consented && this.role === "answerer") await this.answerRestart(payload.sdp);
+        return;
+      }
       if (!this.isOn) {
         this.pendingOffer = payload.sdp;
         this.notify("The stranger has video on. Press Start video to see each other.", "info");
@@ -109,14 +121,14 @@ export class VideoCall {
       }
       if (this.role === "offerer" && !this.consented && this.isLowerId()) return; // our offer wins
       await this.answer(payload.sdp);
-    } else if (kind === "video-answer" && typeof payload.sdp === "string") {
+    } else if (kind === SignalKind.ANSWER && typeof payload.sdp === "string") {
       if (this.role !== "offerer" || !this.pc || this.pc.signalingState !== "have-local-offer") return;
       await this.pc.setRemoteDescription({ type: "answer", sdp: payload.sdp });
       this.grantConsent();
-    } else if (kind === "ice-candidate" && typeof payload.candidate === "string") {
+    } else if (kind === SignalKind.ICE_CANDIDATE && typeof payload.candidate === "string") {
       if (this.pc && this.pc.remoteDescription) await this.addRemoteCandidate(payload);
       else this.remoteCandidates.push(payload);
-    } else if (kind === "video-stop") {
+    } else if (kind === SignalKind.STOP) {
       this.pendingOffer = null;
       if (this.pc) {
         this.closePeer();
@@ -128,7 +140,7 @@ export class VideoCall {
 
   // The server had no socket of the stranger's to give our offer or answer to.
   undelivered(kind) {
-    if (kind === "video-offer" || kind === "video-answer") this.resendOnConnect = true;
+    if (kind === SignalKind.OFFER || kind === SignalKind.ANSWER) this.resendOnConnect = true;
   }
 
   partnerConnected() {
@@ -137,9 +149,41 @@ export class VideoCall {
     this.sendSignal(this.lastDescription.kind, this.lastDescription.payload);
   }
 
-  sendDescription(kind, { type, sdp }) {
-    this.lastDescription = { kind, payload: { type, sdp } };
-    this.sendSignal(kind, { type, sdp });
+  sendDescription(kind, { type, sdp }, extra = {}) {
+    this.lastDescription = { kind, payload: { type, sdp, ...extra } };
+    this.sendSignal(kind, this.lastDescription.payload);
+  }
+
+  // After either side's socket came back from a blip the network path may have changed: the
+  // caller restarts ICE on the call both still have, and nobody has to press anything.
+  restartAfterResume() {
+    if (!this.pc || this.role !== "offerer") return;
+    if (!this.consented) {
+      // Our offer may have been lost with the socket: send it again.
+      if (this.lastDescription) this.sendSignal(this.lastDescription.kind, this.lastDescription.payload);
+      return;
+    }
+    this.run(async () => {
+      const pc = this.pc;
+      if (!pc || pc.signalingState !== "stable") return;
+      pc.restartIce();
+      await pc.setLocalDescription(await pc.createOffer());
+      this.sendDescription(SignalKind.OFFER, pc.localDescription, { restart: true });
+    });
+  }
+
+  async answerRestart(sdp) {
+    await this.pc.setRemoteDescription({ type: "offer", sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    this.sendDescription(SignalKind.ANSWER, this.pc.localDescription);
+  }
+
+  // After an ICE failure: fresh relay (TURN) credentials and a new offer.
+  retry() {
+    if (!this.isOn) return;
+    this.iceConfig = null;
+    this.setStatus("Connecting video…");
+    this.run(() => this.offer());
   }
 
   async offer() {
@@ -147,7 +191,7 @@ export class VideoCall {
     if (!pc) return;
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    this.sendDescription("video-offer", pc.localDescription);
+    this.sendDescription(SignalKind.OFFER, pc.localDescription);
   }
 
   async answer(sdp) {
@@ -156,13 +200,18 @@ export class VideoCall {
     await pc.setRemoteDescription({ type: "offer", sdp });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    this.sendDescription("video-answer", pc.localDescription);
+    this.sendDescription(SignalKind.ANSWER, pc.localDescription);
     this.grantConsent();
   }
 
   grantConsent() {
     this.consented = true;
-    for (const candidate of this.localCandidates) this.sendSignal("ice-candidate", candidate);
+    const pc = this.pc;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (pc === this.pc && pc.connectionState !== "connected") this.failed();
+    }, CONNECT_TIMEOUT_MS);
+    for (const candidate of this.localCandidates) this.sendSignal(SignalKind.ICE_CANDIDATE, candidate);
     this.localCandidates = [];
     const queued = this.remoteCandidates;
     this.remoteCandidates = [];
@@ -187,7 +236,7 @@ export class VideoCall {
     for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || pc !== this.pc) return;
-      if (this.consented) this.sendSignal("ice-candidate", candidate.toJSON());
+      if (this.consented) this.sendSignal(SignalKind.ICE_CANDIDATE, candidate.toJSON());
       else this.localCandidates.push(candidate.toJSON());
     };
     pc.ontrack = ({ streams }) => {
@@ -197,13 +246,15 @@ export class VideoCall {
       if (pc !== this.pc) return;
       this.elements.section.dataset.connection = pc.connectionState;
       if (pc.connectionState === "connected") this.setStatus("");
-      if (pc.connectionState === "failed") {
-        this.notify("The video connection failed (a firewall may be in the way). Text chat goes on.");
-        this.closePeer();
-        this.setStatus("Video could not connect.");
-      }
+      if (pc.connectionState === "failed") this.failed();
     };
     return pc;
+  }
+
+  failed() {
+    this.notify("The video could not connect: a network or firewall is in the way. Text chat goes on.");
+    this.closePeer();
+    this.setStatus("The video could not connect.", { retry: true });
   }
 
   async loadIceConfig() {
@@ -220,6 +271,7 @@ export class VideoCall {
   }
 
   closePeer() {
+    clearTimeout(this.connectTimer);
     if (this.pc) this.pc.close();
     this.pc = null;
     this.role = null;
@@ -233,9 +285,10 @@ export class VideoCall {
     if (this.isOn) this.setStatus("Waiting for the stranger to turn on video…");
   }
 
-  setStatus(text) {
-    this.elements.status.textContent = text;
+  setStatus(text, { retry = false } = {}) {
+    this.elements.statusText.textContent = text;
     this.elements.status.hidden = !text;
+    this.elements.retryButton.hidden = !retry;
   }
 
   toggleTrack(kind, button, offLabel, onLabel) {
