@@ -1,12 +1,17 @@
 """Fixtures shared by every app's tests."""
 
+import importlib
 import json
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
+from django.apps import apps
 from django.db import connection, connections
 from django.test import Client
+
+_seed_migration = importlib.import_module("moodrooms.migrations.0002_seed_sessions")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -59,6 +64,26 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def sockets_disconnected_after_each_test(request):
+    """Every WebsocketCommunicator made through chat.tests.sockets is disconnected when the
+    test ends, passed or failed: no consumer outlives its test (and its database).
+
+    Async tests only: communicators live on the test's event loop, and a sync test (the
+    Playwright ones, whose own event loop is running) could not run an async fixture."""
+    if request.node.get_closest_marker("asyncio") is not None:
+        request.getfixturevalue("communicators_disconnected")
+    yield
+
+
+@pytest.fixture
+async def communicators_disconnected():
+    yield
+    from chat.tests.sockets import disconnect_all
+
+    await disconnect_all()
+
+
 @pytest.fixture
 def visitor(db) -> Callable[[], VisitorClient]:
     return VisitorClient
@@ -71,6 +96,20 @@ def chatting(visitor) -> tuple[VisitorClient, VisitorClient, str]:
     room_id = alice.api("post", "/api/chat/start").json()["room_id"]
     assert bob.api("post", "/api/chat/start").json()["room_id"] == room_id
     return alice, bob, room_id
+
+
+def wait_for_a_lock_wait() -> None:
+    """Return once some connection of the test database waits for a row lock (PostgreSQL)."""
+    deadline = time.monotonic() + 15
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("nobody ever waited on the lock")
 
 
 def run_concurrently(worker: Callable[[int], object], count: int, *, threads: int | None = None) -> list:
@@ -111,3 +150,20 @@ def run_concurrently(worker: Callable[[int], object], count: int, *, threads: in
     assert not any(thread.is_alive() for thread in pool), "a worker thread hung"
     assert not errors, f"{len(errors)} calls failed, first: {errors[0]!r}"
     return results
+
+
+@pytest.fixture(autouse=True)
+def seeded_sessions(request):
+    """The seven seeded sessions, as the data migration makes them: a transactional test
+    (any app's) empties every table when it ends, the migration's rows included."""
+    if "django_db" not in {marker.name for marker in request.node.iter_markers()} and not any(
+        name in request.fixturenames for name in ("db", "transactional_db", "visitor")
+    ):
+        return
+    request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+    _seed_migration.seed_sessions(apps, None)
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))

@@ -14,6 +14,9 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from chat.middleware import VisitorScopeMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from matchmaking.routing import websocket_urlpatterns as room_websocket_urlpatterns  # noqa: E402
+from moodrooms.routing import websocket_urlpatterns as session_websocket_urlpatterns  # noqa: E402
+from threads.routing import websocket_urlpatterns as thread_websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -21,7 +24,16 @@ application = ProtocolTypeRouter(
         # The Origin check stops other sites' pages from using a visitor's cookie
         # (cross-site WebSocket hijacking); identity then comes from the session alone.
         "websocket": AllowedHostsOriginValidator(
-            SessionMiddlewareStack(VisitorScopeMiddleware(URLRouter(websocket_urlpatterns)))
+            SessionMiddlewareStack(
+                VisitorScopeMiddleware(
+                    URLRouter(
+                        websocket_urlpatterns
+                        + room_websocket_urlpatterns
+                        + session_websocket_urlpatterns
+                        + thread_websocket_urlpatterns
+                    )
+                )
+            )
         ),
     }
 )

@@ -4,6 +4,7 @@ Each reader raises ImproperlyConfigured naming the variable, so a bad deployment
 fails at start-up with a message an operator can act on instead of misbehaving later.
 """
 
+import ipaddress
 import json
 import os
 from urllib.parse import urlsplit
@@ -82,7 +83,10 @@ def env_database(name: str, default_sqlite_path: str) -> dict:
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://user@host:5432/whimsy.")
     config["CONN_MAX_AGE"] = 0  # the psycopg pool below keeps connections instead
-    config["CONN_HEALTH_CHECKS"] = False
+    # With the pool, Django checks a pooled connection (one round trip) before handing it out:
+    # after a PostgreSQL restart or failover the dead ones are replaced instead of failing a
+    # request. (Django passes the pool its `check` itself; a "check" pool option would clash.)
+    config["CONN_HEALTH_CHECKS"] = True
     config.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
         "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
@@ -119,3 +123,23 @@ def env_redis_url(name: str) -> str | None:
     except ValueError:
         raise ImproperlyConfigured(f"{name} has an invalid port: {raw!r}.") from None
     return raw
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = os.environ.get(name, default).strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}, got {value!r}.")
+    return value
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or CIDR blocks (10.0.0.5, 10.1.0.0/16, ::1)."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} entries must be IP addresses or CIDR blocks (10.0.0.0/8), got {item!r}."
+            ) from None
+    return networks

@@ -8,10 +8,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from whimsy_project.env import (
     env_bool,
+    env_choice,
     env_database,
     env_int,
     env_json,
     env_list,
+    env_networks,
     env_redis_url,
     env_str,
 )
@@ -48,10 +50,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "chat",
     "matchmaking",
+    "moodrooms",
+    "threads",
     "reports",
 ]
 
 MIDDLEWARE = [
+    "whimsy_project.middleware.OperationsMiddleware",
+    "whimsy_project.middleware.RequestLogMiddleware",
+    "whimsy_project.middleware.ApiNoStoreMiddleware",
+    "whimsy_project.outages.ServiceUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reports.context_processors.report_form",
             ],
         },
     },
@@ -86,6 +95,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: browser tests serve the app from a separate daphne process.
     # One per test run, so that runs side by side do not share it.
     DATABASES["default"]["TEST"] = {"NAME": Path(tempfile.gettempdir()) / f"whimsy-test-{os.getpid()}.sqlite3"}
+# Threads running sockets' database work (chat.sockets.database), each holding at most one
+# pooled connection: below DB_POOL_MAX_SIZE, leaving connections for requests and the message
+# writer. SQLite takes one writer at a time, so one thread there.
+_db_pool_max = DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size")
+SOCKET_DB_THREADS = (
+    env_int("SOCKET_DB_THREADS", max(1, _db_pool_max // 2), minimum=1, maximum=max(1, _db_pool_max - 2))
+    if _db_pool_max
+    else env_int("SOCKET_DB_THREADS", 1, minimum=1)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")
@@ -123,6 +141,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production serves HTTPS only: plain-HTTP page requests are redirected (probes of
+# /healthz, /readyz and /metrics are answered before that), and browsers are told to
+# use HTTPS for a year (HSTS is sent on HTTPS responses only).
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", default=True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,12 +189,41 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Anonymous random 1:1 chat. Identity comes from the session cookie set by GET /.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Our PATCH bodies are validated whole (whimsy_project.api.validated_input), not partially;
+    # a text field that may not be blank says minLength 1.
+    "COMPONENT_SPLIT_PATCH": False,
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    # Several outputs answer {"status": "left"}: one enum for all of them.
+    "ENUM_NAME_OVERRIDES": {"LeftStatusEnum": ["left"]},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "whimsy_project.api.document_error_responses",
+    ],
 }
+
+# Operations (docs/operations.md). /metrics is served to METRICS_ALLOWED_IPS (addresses or
+# CIDR blocks, none by default) or to `Authorization: Bearer <METRICS_TOKEN>`.
+# PROMETHEUS_MULTIPROC_DIR is read by prometheus_client itself; checked here so that a
+# typo fails at start-up rather than at the first count.
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS")
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (it guards /metrics).")
+_metrics_dir = env_str("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_dir and not (os.path.isdir(_metrics_dir) and os.access(_metrics_dir, os.W_OK)):
+    raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR must be a writable directory, got {_metrics_dir!r}.")
+READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2, minimum=1, maximum=30)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"()": "whimsy_project.logs.TextFormatter"},
+        "json": {"()": "whimsy_project.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": env_choice("LOG_FORMAT", "text", {"text", "json"})}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
@@ -192,6 +246,21 @@ AUTO_BAN_WINDOW_HOURS = env_int("AUTO_BAN_WINDOW_HOURS", 24, minimum=1)
 AUTO_BAN_HOURS = env_int("AUTO_BAN_HOURS", 24, minimum=1)
 REPORT_EVIDENCE_MESSAGES = 50
 
+# Mood rooms: a session with members and no message for MOOD_ROOM_QUIET_SECONDS gets a
+# conversation starter; anyone may open MOOD_ROOM_CREATE_BURST sessions at once, then
+# MOOD_ROOM_CREATE_PER_HOUR.
+MOOD_ROOM_QUIET_SECONDS = env_int("MOOD_ROOM_QUIET_SECONDS", 180, minimum=10)
+MOOD_ROOM_CREATE_BURST = env_int("MOOD_ROOM_CREATE_BURST", 3, minimum=1)
+MOOD_ROOM_CREATE_PER_HOUR = env_int("MOOD_ROOM_CREATE_PER_HOUR", 10, minimum=1)
+
+# Keep in touch: either person of a 1:1 chat may ask while it lasts and for
+# KEEP_IN_TOUCH_SECONDS after it ended. Thread messages are kept THREAD_MESSAGE_RETENTION_DAYS;
+# an ended thread (and what is left of its messages) goes THREAD_ENDED_RETENTION_DAYS after
+# it ended, so a report about it can still be made and read meanwhile (purge_messages).
+KEEP_IN_TOUCH_SECONDS = env_int("KEEP_IN_TOUCH_SECONDS", 300, minimum=0)
+THREAD_MESSAGE_RETENTION_DAYS = env_int("THREAD_MESSAGE_RETENTION_DAYS", 90, minimum=1)
+THREAD_ENDED_RETENTION_DAYS = env_int("THREAD_ENDED_RETENTION_DAYS", 7, minimum=0)
+
 # Rate limits per visitor (token buckets shared through Redis when REDIS_URL is set):
 # a burst, then a sustained rate.
 RATE_LIMIT_MATCH_BURST = env_int("RATE_LIMIT_MATCH_BURST", 10, minimum=1)
@@ -205,7 +274,13 @@ RATE_LIMIT_REPORT_PER_HOUR = env_int("RATE_LIMIT_REPORT_PER_HOUR", 20, minimum=1
 # under PRESENCE_REDIS_KEY (separate deployments sharing one Redis need separate keys).
 MESSAGE_RATE_BURST = env_int("MESSAGE_RATE_BURST", 10, minimum=1)
 MESSAGE_RATE_PER_SECOND = env_int("MESSAGE_RATE_PER_SECOND", 2, minimum=1)
+# WebRTC signals per socket: a burst of ICE candidates must pass, a flood must not.
+SIGNAL_RATE_BURST = env_int("SIGNAL_RATE_BURST", 200, minimum=1)
+SIGNAL_RATE_PER_SECOND = env_int("SIGNAL_RATE_PER_SECOND", 50, minimum=1)
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30, minimum=5)
+# A socket closed without `leave` (a blip, a reload, a crash, a deploy) keeps its member's
+# place this long: a reconnect within it resumes; after it the member is lost.
+RESUME_GRACE_SECONDS = env_int("RESUME_GRACE_SECONDS", 20, minimum=0, maximum=600)
 PRESENCE_REDIS_KEY = env_str("PRESENCE_REDIS_KEY", "whimsy:presence")
 
 # Video: the STUN/TURN servers browsers in a chat are given. TURN_URLS get short-lived

@@ -20,12 +20,14 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {
     "matchmaking": ["--clients", "4", "--seconds", "2"],
+    "start": ["--workers", "1", "2", "--clients", "4", "--seconds", "1", "--sequential", "5", "--repeat", "1"],
     "relay": ["--pairs", "5", "--seconds", "1", "--rates", "4"],
+    "moodrooms": ["--sessions", "3", "--members", "3", "--seconds", "1"],
     "connections": ["--connections", "20", "--settle-seconds", "0.5"],
     "presence": ["--watchers", "10", "--churn", "5", "--seconds", "2"],
 }
 # Figures that count failures: each must be 0 in every line that has it.
-MUST_BE_ZERO = {"violations", "lost", "unacked", "duplicates", "errors", "failed"}
+MUST_BE_ZERO = {"violations", "lost", "unacked", "duplicates", "errors", "failed", "reused_visitors"}
 
 
 def _bench_env() -> dict:
@@ -44,6 +46,8 @@ def test_the_benchmark_prints_json_figures_with_nothing_lost(name):
         pytest.skip("the benchmarks need Redis: run with REDIS_URL=redis://...")
     if name == "matchmaking" and shutil.which("pgbench") is None:
         pytest.skip("pgbench is missing (Debian's postgresql-client)")
+    if name == "start" and shutil.which("wrk") is None:
+        pytest.skip("wrk is missing (Debian's wrk)")
 
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--no-record", name, *TINY[name]],
@@ -59,7 +63,10 @@ def test_the_benchmark_prints_json_figures_with_nothing_lost(name):
     printed = {record["figure"] for record in figures}
     expected = {
         "matchmaking": {"pairs_per_s", "start_p99_ms", "violations", "pairs_ratio_vs_pgbench"},
+        "start": {"start_per_s", "static_per_s", "start_ratio_vs_static", "sequential_start_p50_ms",
+                  "two_workers_vs_one"},
         "relay": {"delivered_per_s", "latency_p99_ms", "lost", "throughput_ratio"},
+        "moodrooms": {"delivered_per_s", "latency_p99_ms", "lost", "throughput_ratio"},
         "connections": {"connected", "connect_p99_ms", "server_kb_per_connection"},
         "presence": {"frames_per_s_per_client", "server_cpu_percent"},
     }[name]

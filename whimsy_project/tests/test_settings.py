@@ -47,6 +47,18 @@ def load_settings(**env) -> subprocess.CompletedProcess:
         ({"TURN_URLS": "turn:x", "TURN_SECRET": "s", "TURN_TTL": "5"}, "TURN_TTL"),
         ({"ICE_TRANSPORT_POLICY": "sometimes"}, "ICE_TRANSPORT_POLICY"),
         ({"ICE_TRANSPORT_POLICY": "relay"}, "TURN server"),
+        ({"METRICS_ALLOWED_IPS": "10.0.0.0/8,prometheus"}, "METRICS_ALLOWED_IPS entries must be IP addresses"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must be at least 16 characters"),
+        ({"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"}, "PROMETHEUS_MULTIPROC_DIR must be a writable directory"),
+        ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT must be one of json, text"),
+        ({"READINESS_TIMEOUT_SECONDS": "0"}, "READINESS_TIMEOUT_SECONDS must be at least 1"),
+        ({"SOCKET_DB_THREADS": "0"}, "SOCKET_DB_THREADS must be at least 1"),
+        (
+            {"DATABASE_URL": "postgres://localhost:5432/whimsy", "DB_POOL_MAX_SIZE": "6", "SOCKET_DB_THREADS": "5"},
+            "SOCKET_DB_THREADS must be at most 4",
+        ),
+        ({"HSTS_SECONDS": "a year"}, "HSTS_SECONDS must be a whole number"),
+        ({"SSL_REDIRECT": "sometimes"}, "SSL_REDIRECT must be a boolean"),
     ],
 )
 def test_a_bad_value_fails_with_a_clear_message(env, message):
