@@ -9,7 +9,7 @@ import sys
 
 from bench import harness
 
-BENCHMARKS = ["matchmaking", "relay", "connections", "presence"]
+BENCHMARKS = ["matchmaking", "start", "relay", "moodrooms", "connections", "presence"]
 
 
 def main(argv: list[str]) -> None:

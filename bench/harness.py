@@ -32,6 +32,8 @@ BENCH_SETTINGS = {
     "NO_REMATCH_SECONDS": "0",  # matchmaking clients meet the same few people again and again
     "MESSAGE_RATE_PER_SECOND": "100000",  # per-socket message limit (production: 2/s, burst 10)
     "MESSAGE_RATE_BURST": "100000",
+    "SIGNAL_RATE_PER_SECOND": "100000",  # per-socket signal limit (production: 50/s, burst 200)
+    "SIGNAL_RATE_BURST": "100000",
     "RATE_LIMIT_MATCH_BURST": "100000",  # per-visitor Start/Next limit
     "RATE_LIMIT_MATCH_PER_MINUTE": "1000000",
     "PRESENCE_REDIS_KEY": "whimsy:bench:presence",  # not the online count of anything else on this Redis

@@ -25,7 +25,8 @@ from bench.harness import emit, ms, note, percentile, ratio
 
 PGBENCH_SCRIPT = """\
 BEGIN;
-INSERT INTO visitors (id, first_seen, last_seen, ip_hash) VALUES (gen_random_uuid(), now(), now(), '')
+INSERT INTO visitors (id, first_seen, last_seen, ip_hash, display_name, avatar)
+  VALUES (gen_random_uuid(), now(), now(), '', '', '')
   RETURNING id AS uid \\gset
 SELECT count(*) AS found, coalesce(max(id::text), '') AS room FROM (
   SELECT id FROM chat_rooms WHERE status = 'waiting' AND mode = 'text'

@@ -1,7 +1,8 @@
 """Baseline (a): the least a relay can do, in one Python process with the `websockets` package.
 
 It speaks the room socket's frames (room_state on connect; message -> message_ack to the
-sender and new_message to the partner; signal -> signal to the partner) with no identity,
+sender and new_message to the partner, or to every other member of a bigger room (the mood
+room benchmark); signal -> signal to the partner) with no identity,
 no database and no channel layer: the ceiling of one Python process. Run as
 `python -m bench.raw_relay PORT`.
 """
@@ -34,8 +35,9 @@ async def relay(websocket) -> None:
                 message_id = str(uuid.uuid4())
                 await websocket.send(json.dumps({"type": "message_ack", "client_id": frame["client_id"],
                                                  "id": message_id}))
-                if partner is not None:
-                    await _send(partner, {"type": "new_message", "message": {
+                # Every other member: the one partner of a 1:1 room, the group of a mood room.
+                for member in [member for member in members if member is not websocket]:
+                    await _send(member, {"type": "new_message", "message": {
                         "id": message_id, "sender_id": user_id, "message": frame["text"],
                         "timestamp": None, "is_system": False, "client_id": frame["client_id"]}})
             elif frame.get("type") == "signal" and partner is not None:
