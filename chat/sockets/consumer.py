@@ -60,6 +60,8 @@ from whimsy_project.outages import OUTAGE_ERRORS
 logger = logging.getLogger(__name__)
 
 LOST_RETRY_SECONDS = 5.0  # a member lost during a database outage is ended when it is back
+# When a newcomer's channel is full, the answers to its hello wait this long, then this long, ...
+HERE_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
 
 # Timers of members lost while no other socket of their group was here to time them out.
 _orphan_timers: set[asyncio.Task] = set()
@@ -376,7 +378,7 @@ class GroupSocket(Socket):
         served = []
         if self.authorised:
             served.append(self.channel_name)
-            await self.dispatch(event)
+            await self._hand_over(self, event)  # (closing meanwhile, it must not cost the others their copy)
         for channel in self.directory.all_channels():
             local = directory.socket_here(channel)
             if local is not None:
@@ -414,8 +416,21 @@ class GroupSocket(Socket):
         # `resumed`: the newcomer's member was reconnecting here; the newcomer counts its resume
         # once, however many sockets of the group saw it.
         resumed = event["member"] in self.reconnecting
-        await self.channel_layer.send(event["channel"], {**self._presence_event("socket.here"), "resumed": resumed})
+        here = {**self._presence_event("socket.here"), "resumed": resumed}
+        try:
+            await self._deliver(event["channel"], here)
+        except ChannelFull:  # a connect storm filled the newcomer's inbox: answer once it drains
+            self.start_task(self._answer_hello_later(event["channel"], here), name=f"here to {event['member']}")
         await self._seen(event)
+
+    async def _answer_hello_later(self, channel: str, here: dict) -> None:
+        for delay in HERE_RETRY_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                return await self._deliver(channel, here)
+            except ChannelFull:
+                continue
+        logger.warning("%s: could not answer a hello on %s: its channel stayed full", type(self).__name__, channel)
 
     async def socket_here(self, event):
         if not self.authorised:
