@@ -10,7 +10,6 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from chat.middleware import VisitorScopeMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
@@ -24,14 +23,12 @@ application = ProtocolTypeRouter(
         # The Origin check stops other sites' pages from using a visitor's cookie
         # (cross-site WebSocket hijacking); identity then comes from the session alone.
         "websocket": AllowedHostsOriginValidator(
-            SessionMiddlewareStack(
-                VisitorScopeMiddleware(
-                    URLRouter(
-                        websocket_urlpatterns
-                        + room_websocket_urlpatterns
-                        + session_websocket_urlpatterns
-                        + thread_websocket_urlpatterns
-                    )
+            VisitorScopeMiddleware(
+                URLRouter(
+                    websocket_urlpatterns
+                    + room_websocket_urlpatterns
+                    + session_websocket_urlpatterns
+                    + thread_websocket_urlpatterns
                 )
             )
         ),
