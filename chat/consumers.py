@@ -4,14 +4,24 @@ The 1:1 room socket is matchmaking.consumers.RoomConsumer.
 """
 
 from chat import presence
+from chat.events import visitor_group
 from chat.sockets import Socket, frame
 
 
 class PresenceConsumer(Socket):
-    """Pushes {"type": "presence", "online": N} on connect and whenever N changes; takes no frames."""
+    """Pushes {"type": "presence", "online": N} on connect and whenever N changes; takes no frames.
+
+    A visitor's socket listens to their own group too, so a ban closes it like their other
+    sockets (the machinery's visitor_banned: `banned`, then 4003).
+    """
 
     requires_visitor = False  # a page without a session may watch but is nobody
     last_online: int | None = None
+
+    async def authorise(self) -> None:
+        if self.visitor_id is not None:
+            self.groups = [visitor_group(self.visitor_id)]  # Channels leaves them at the close
+            await self.channel_layer.group_add(self.groups[0], self.channel_name)
 
     async def started(self) -> None:
         presence.watch(self)
@@ -19,6 +29,9 @@ class PresenceConsumer(Socket):
 
     async def stopped(self, code: int) -> None:
         presence.unwatch(self)
+
+    async def partner_joined(self, event) -> None:
+        """A move into another room is announced on the visitor's group too: for their room socket."""
 
     async def send_online(self, online: int) -> None:
         if online != self.last_online:

@@ -25,6 +25,7 @@ from moodrooms.services import session_leave_any
 from reports.models import Ban, Report
 from reports.selectors import ban_active_for
 from threads.selectors import thread_for_member, thread_last_messages
+from threads.services import threads_end_all
 from whimsy_project import metrics
 from whimsy_project.errors import AlreadyLeft, AlreadyReported, InvalidInput, NoPartnerToReport, NotRoommate
 
@@ -225,7 +226,8 @@ def moderators_group_sync() -> Group:
 
 
 def _impose_ban(*, visitor: Visitor, duration: timedelta | None, by: AbstractBaseUser | None, reason: str) -> Ban:
-    """Create the ban, end the visitor's open room (the partner is told) and close their sockets."""
+    """Create the ban, end the visitor's open room, mood room and threads (the others are told)
+    and close their sockets."""
     now = timezone.now()
     ban = Ban.objects.create(
         visitor=visitor,
@@ -236,7 +238,8 @@ def _impose_ban(*, visitor: Visitor, duration: timedelta | None, by: AbstractBas
     )
     transaction.on_commit(metrics.BANS.labels(how="moderator" if by is not None else "automatic").inc)
     # Announced first (on-commit callbacks run in order), so the banned visitor's sockets
-    # hear "banned" before the room's partner_left and close with 4003, not as a plain leave.
+    # hear "banned" before the room's partner_left or the thread's thread_closed and close
+    # with 4003, not as a plain leave.
     announce_visitor_banned(user_id=visitor.id, until=ban.expires_at.isoformat() if ban.expires_at else None)
     participation = participation_open_for(user_id=visitor.id)
     if participation is not None:
@@ -245,6 +248,8 @@ def _impose_ban(*, visitor: Visitor, duration: timedelta | None, by: AbstractBas
         except AlreadyLeft:
             pass  # the partner ended the room a moment ago: nothing left to end
     session_leave_any(user_id=visitor.id, reason="banned")  # the mood room is told
+    # Nobody could answer the partner any more; the messages stay, for reports of the thread.
+    threads_end_all(user_id=visitor.id)
     return ban
 
 

@@ -3,7 +3,8 @@
 Locks: an ask locks its chat room row (so the two people's asks are decided one after
 the other and make exactly one thread), then the thread row. A thread write locks the
 thread row alone. Nothing here locks a visitor row, so no order conflicts with
-matchmaking's (own visitor, then rooms).
+matchmaking's (own visitor, then rooms); a ban (reports) ends the banned visitor's threads
+after locking their visitor row and room, so its order is visitor, room, thread.
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat.events import announce_frame, room_group, send_to_group_on_commit, thread_group
@@ -23,7 +25,7 @@ from threads.models import ChatThread, KeepRequest, ThreadMessage, thread_id_for
 from threads.protocol import clean_body, keep_requested_frame, kept_frame, new_message_frame, thread_closed_frame
 from threads.selectors import thread_for_member
 from whimsy_project import metrics
-from whimsy_project.errors import Banned, InvalidInput, KeepWindowClosed, NoPartnerYet
+from whimsy_project.errors import Banned, InvalidInput, KeepWindowClosed, NoPartnerYet, ThreadEnded
 
 ASKED = "asked"
 KEPT = "kept"
@@ -46,7 +48,8 @@ def _refuse_if_banned(*, user_id: UUID, ip_hash: str) -> None:
 def keep_request(*, room_id: UUID, user_id: UUID, ip_hash: str = "") -> KeepOutcome:
     """This participant asks to keep in touch with the other person of the room.
 
-    Allowed while the chat lasts and KEEP_IN_TOUCH_SECONDS after it ended. The first
+    Allowed while the chat lasts and KEEP_IN_TOUCH_SECONDS after it ended, and not with
+    someone banned (keep_expired, as for a chat that can no longer be kept). The first
     ask is stored and announced to the room (keep_requested); the partner's ask makes the
     thread, or reopens theirs, and announces kept with its id. Asking again changes
     nothing and answers the same.
@@ -59,6 +62,9 @@ def keep_request(*, room_id: UUID, user_id: UUID, ip_hash: str = "") -> KeepOutc
         raise NoPartnerYet()
     if room.status == ChatRoom.Status.CLOSED and room.closed_at < keep_window_start():
         raise KeepWindowClosed()
+    if active_ban_for(visitor_id=partner_id) is not None:
+        # Their ban ended their threads (threads_end_all); none is made or reopened with them meanwhile.
+        raise KeepWindowClosed("This chat can no longer be kept.")
     _, asked_now = KeepRequest.objects.get_or_create(room=room, user_id=user_id)
     if not KeepRequest.objects.filter(room=room, user_id=partner_id).exists():
         if asked_now:
@@ -147,6 +153,18 @@ def thread_end(*, thread_id: str, user_id: UUID) -> None:
         thread_group(thread.thread_id),
         {"type": THREAD_CLOSED_EVENT, "text": thread_closed_frame(thread_id=thread.thread_id)},
     )
+
+
+@transaction.atomic
+def threads_end_all(*, user_id: UUID) -> None:
+    """End every open thread of this visitor (they were banned), each as their own thread_end:
+    the partner's sockets hear thread_closed, and the messages stay."""
+    open_ids = ChatThread.objects.filter(Q(user_a_id=user_id) | Q(user_b_id=user_id), closed_at__isnull=True)
+    for thread_id in open_ids.values_list("thread_id", flat=True):
+        try:
+            thread_end(thread_id=thread_id, user_id=user_id)
+        except ThreadEnded:
+            pass  # the partner ended it a moment ago
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
 """Moderation of keep-in-touch threads: a report carries the thread's last 50 messages, a ban
-stops posting and closes the banned member's thread sockets."""
+stops posting, closes the banned member's thread sockets and ends the thread for the other."""
 
 import uuid
 
@@ -80,7 +80,7 @@ def test_a_banned_member_cannot_post_nor_keep_in_touch(thread):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_ban_closes_the_banned_members_thread_socket_and_no_other(thread):
+async def test_a_ban_closes_the_banned_members_thread_socket_and_ends_the_thread_for_the_other(thread):
     alice, bob, thread_id = thread
     sockets = []
     for member in (alice, bob):
@@ -95,5 +95,5 @@ async def test_a_ban_closes_the_banned_members_thread_socket_and_no_other(thread
     error = await receive(alice_socket)
     assert error["type"] == "error" and error["code"] == "banned"
     await expect_close(alice_socket, 4003)
-    assert await bob_socket.receive_nothing(timeout=0.3)
-    await bob_socket.disconnect()
+    assert await receive(bob_socket) == {"type": "thread_closed", "thread_id": thread_id}
+    await expect_close(bob_socket, 4004)
