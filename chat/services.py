@@ -126,13 +126,13 @@ def participant_connect(*, room_id: UUID, user_id: UUID, ip_hash: str) -> RoomSt
     if ban is not None:
         raise Banned(ban.expires_at)
     state = room_state_for(room_id=room_id, user_id=user_id)
-    participant_heartbeat(participant_id=state.participant_id)
+    participants_heartbeat(participant_ids=[state.participant_id])
     return state
 
 
-def participant_heartbeat(*, participant_id: UUID) -> None:
-    """A live socket vouches for its participation; the stale-room sweep spares it."""
-    ChatParticipant.objects.filter(id=participant_id, left_at__isnull=True).update(heartbeat_at=timezone.now())
+def participants_heartbeat(*, participant_ids: list[UUID]) -> None:
+    """Live sockets vouch for their participations; the stale-room sweep spares them."""
+    ChatParticipant.objects.filter(id__in=participant_ids, left_at__isnull=True).update(heartbeat_at=timezone.now())
 
 
 def visitor_lock(*, user_id: UUID, ip_hash: str = "", create: bool) -> Visitor | None:

@@ -13,7 +13,6 @@ import random
 from datetime import datetime
 from uuid import UUID
 
-from django.conf import settings
 
 from chat.events import room_group
 from chat.message_writer import ROOM_MESSAGES, message_writer
@@ -29,7 +28,7 @@ from chat.protocol import (
     signal_frame,
 )
 from chat.selectors import room_state_for
-from chat.services import NewMessage, participant_connect, participant_heartbeat
+from chat.services import NewMessage, participant_connect, participants_heartbeat
 from chat.sockets import GroupSocket, frame
 from chat.sockets.database import run_in_database
 from chat.sockets.frames import CLOSE_NORMAL
@@ -81,7 +80,8 @@ class RoomConsumer(GroupSocket):
                 common_interests=state.common_interests,
             )
         )
-        self.start_task(self._upkeep(), name="upkeep")
+        if self.status == WAITING:
+            self.start_task(self._settle_while_waiting(), name="settle")
 
     # --- frames from the client ---------------------------------------------------
 
@@ -118,6 +118,12 @@ class RoomConsumer(GroupSocket):
     async def member_resumed(self, member: str) -> None:
         if self.status == ACTIVE:
             await self.send(PARTNER_RESUMED)
+
+    @classmethod
+    async def upkeep(cls, sockets: list["RoomConsumer"]) -> None:
+        participant_ids = [socket.state.participant_id for socket in sockets if socket.status != CLOSED]
+        if participant_ids:
+            await run_in_database(participants_heartbeat, participant_ids=participant_ids)
 
     async def member_lost(self, member: str, *, since: datetime) -> bool:
         if self.status == CLOSED:
@@ -190,21 +196,14 @@ class RoomConsumer(GroupSocket):
         self.partner_typing = False
         await self.send(TYPING_FALSE)
 
-    async def _upkeep(self) -> None:
-        """While waiting, retry pairing about once a second; always, refresh the heartbeat."""
-        loop = asyncio.get_running_loop()
-        heartbeat_due = loop.time() + settings.HEARTBEAT_SECONDS
-        while self.status != CLOSED:
-            if self.status == WAITING:
-                await asyncio.sleep(SETTLE_SECONDS * random.uniform(0.7, 1.3))
-            else:
-                await asyncio.sleep(max(0.0, heartbeat_due - loop.time()))
+    async def _settle_while_waiting(self) -> None:
+        """While waiting, retry pairing about once a second (a move is announced on this
+        visitor's group: partner_joined above)."""
+        while self.status == WAITING:
+            await asyncio.sleep(SETTLE_SECONDS * random.uniform(0.7, 1.3))
+            if self.status != WAITING:
+                return
             try:
-                if self.status == WAITING:
-                    # A move is announced on this visitor's group (partner_joined above).
-                    await run_in_database(settle_waiting_user, user_id=self.visitor_id)
-                if self.status != CLOSED and loop.time() >= heartbeat_due:
-                    await run_in_database(participant_heartbeat, participant_id=self.state.participant_id)
-                    heartbeat_due = loop.time() + settings.HEARTBEAT_SECONDS
+                await run_in_database(settle_waiting_user, user_id=self.visitor_id)
             except Exception:  # the next round tries again; a dead loop would strand the user
-                logger.exception("room socket upkeep failed for %s", self.visitor_id)
+                logger.exception("settle step failed for %s", self.visitor_id)

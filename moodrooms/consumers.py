@@ -12,12 +12,9 @@ whose sockets vanish without `leave` is reconnecting for the grace period, then 
 with reason "lost".
 """
 
-import asyncio
 import logging
 from datetime import datetime
 from uuid import UUID
-
-from django.conf import settings
 
 from chat.events import session_group
 from chat.message_writer import MessageKind, message_writer
@@ -38,7 +35,7 @@ from moodrooms.services import (
     NewSessionMessage,
     session_leave,
     session_member_connect,
-    session_member_heartbeat,
+    session_members_heartbeat,
     session_member_lost,
     session_message_edit,
     session_messages_store,
@@ -92,10 +89,21 @@ class SessionSocket(VoiceSocketMixin, GroupSocket):
         await self.send(
             room_joined_frame(session=self.access.session, participants=self.participants, you=self.access.participant)
         )
-        self.start_task(self._upkeep(), name="upkeep")
 
     async def stopped(self, code: int) -> None:
         metrics.MOOD_ROOM_MEMBERS.dec()
+
+    @classmethod
+    async def upkeep(cls, sockets: list["SessionSocket"]) -> None:
+        """Vouch for the members (the stale-membership sweep reads it), and offer a starter in
+        each session gone quiet (the service keeps it to one, whichever process asks)."""
+        live = [socket for socket in sockets if not socket.done]
+        if live:
+            await run_in_database(
+                session_members_heartbeat, participant_ids=[socket.access.participant.id for socket in live]
+            )
+        for session_id in {socket.session_id for socket in live}:
+            await run_in_database(session_prompt_if_quiet, session_id=session_id)
 
     # --- frames from the client ---------------------------------------------------
 
@@ -162,16 +170,3 @@ class SessionSocket(VoiceSocketMixin, GroupSocket):
             await self.close(code=_CLOSE_FOR_REASON.get(event["reason"], CLOSE_NORMAL))
 
     # --- helpers --------------------------------------------------------------------
-
-    async def _upkeep(self) -> None:
-        """Refresh the heartbeat (the stale-membership sweep reads it) and offer a starter
-        when the room has been quiet (the service keeps it to one, whichever socket asks)."""
-        while not self.done:
-            await asyncio.sleep(settings.HEARTBEAT_SECONDS)
-            try:
-                await run_in_database(
-                    session_member_heartbeat, session_id=self.session_id, user_id=self.visitor_id
-                )
-                await run_in_database(session_prompt_if_quiet, session_id=self.session_id)
-            except Exception:  # the next round tries again
-                logger.exception("session socket upkeep failed for %s", self.visitor_id)

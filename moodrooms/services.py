@@ -505,7 +505,7 @@ def session_member_connect(*, session_id: UUID, user_id: UUID, ip_hash: str) -> 
     if ban is not None:
         raise Banned(ban.expires_at)
     access = access_session_for(session_id=session_id, user_id=user_id)
-    session_member_heartbeat(session_id=session_id, user_id=user_id)
+    session_members_heartbeat(participant_ids=[access.participant.id])
     return access
 
 
@@ -526,11 +526,9 @@ def session_member_lost(*, session_id: UUID, user_id: UUID, since: datetime) -> 
     return True
 
 
-def session_member_heartbeat(*, session_id: UUID, user_id: UUID) -> None:
-    """A live socket vouches for its member; the stale-membership sweep spares them."""
-    SessionParticipant.objects.filter(session_id=session_id, user_id=user_id, is_active=True).update(
-        heartbeat_at=timezone.now()
-    )
+def session_members_heartbeat(*, participant_ids: list[UUID]) -> None:
+    """Live sockets vouch for their members' stays; the stale-membership sweep spares them."""
+    SessionParticipant.objects.filter(id__in=participant_ids, is_active=True).update(heartbeat_at=timezone.now())
 
 
 def _lock_stay(*, session_id: UUID, user_id: UUID) -> SessionParticipant:

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from chat import presence
 from chat.events import visitor_group
-from chat.sockets import directory, liveness, shutdown
+from chat.sockets import directory, liveness, shutdown, upkeep
 from chat.sockets.frames import (
     CLOSE_FORBIDDEN,
     CLOSE_FRAME_TOO_LARGE,
@@ -289,6 +289,11 @@ class GroupSocket(Socket):
     async def member_resumed(self, member: str) -> None:
         """A reconnecting member is back within the grace (member_connected is not called)."""
 
+    @classmethod
+    async def upkeep(cls, sockets: list["GroupSocket"]) -> None:
+        """Every HEARTBEAT_SECONDS, with this process's open sockets of this kind (chat.sockets.
+        upkeep): vouch for their members in one statement, through the kind's service."""
+
     async def member_lost(self, member: str, *, since: datetime) -> bool:
         """End a member that has not come back within the grace, through the kind's service;
         True if this call ended it (counted in whimsy_partners_lost_total).
@@ -321,6 +326,7 @@ class GroupSocket(Socket):
             return
         directory.register_here(self)
         liveness.watch()
+        upkeep.watch()
         try:
             await self.channel_layer.group_send(self.group, self._presence_event("socket.hello"))
         except OUTAGE_ERRORS:  # unknown to the group, it would relay nothing: the page tries again
