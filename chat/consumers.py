@@ -30,9 +30,6 @@ class PresenceConsumer(Socket):
     async def stopped(self, code: int) -> None:
         presence.unwatch(self)
 
-    async def partner_joined(self, event) -> None:
-        """A move into another room is announced on the visitor's group too: for their room socket."""
-
     async def send_online(self, online: int) -> None:
         if online != self.last_online:
             self.last_online = online

@@ -254,6 +254,10 @@ class Socket(LoopConsumer):
         if self.authorised:
             await self.send(event["text"])
 
+    async def partner_joined(self, event):
+        """A move into another 1:1 room is told on the visitor's group, which every kind of
+        their sockets listens to (for bans): only the room socket acts on it (overrides this)."""
+
     async def visitor_banned(self, event):
         until = datetime.fromisoformat(event["until"]) if event.get("until") else None
         await self.send(error_frame(Banned.code, Banned(until).detail))

@@ -1,9 +1,14 @@
 """Helpers for driving the full ASGI application as browsers would (not a test module)."""
 
 import json
+import uuid
 
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+
+from chat.events import visitor_group
+from chat.sockets import frame
 
 from whimsy_project.asgi import application
 
@@ -86,3 +91,16 @@ async def pair(visitor_class):
     assert await receive(alice_socket) == {"type": "partner_connected"}
     assert await receive(bob_socket) == {"type": "partner_connected"}
     return alice, bob, room_id, alice_socket, bob_socket
+
+
+MOVE_HANDLED = {"type": "move_handled"}
+
+
+async def tell_of_a_move(user_id: str) -> None:
+    """Announce on the visitor's group that the settle step moved them into another 1:1 room,
+    which every kind of their sockets hears; then the frame MOVE_HANDLED: events reach a
+    channel in order, so it arrives once each socket has handled the move."""
+    group = visitor_group(uuid.UUID(user_id))
+    moved = {"type": "partner.joined", "room_id": str(uuid.uuid4()), "user_ids": [user_id], "common_interests": []}
+    await get_channel_layer().group_send(group, moved)
+    await get_channel_layer().group_send(group, {"type": "socket.frame", "text": frame(MOVE_HANDLED["type"])})

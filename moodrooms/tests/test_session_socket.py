@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chat.tests.sockets import communicator, expect_close, new_visitors, receive
+from chat.tests.sockets import MOVE_HANDLED, communicator, expect_close, new_visitors, receive, tell_of_a_move
 from moodrooms.models import MessageEdit, SessionMessage, SessionParticipant
 from moodrooms.tests.factories import BOOKS_ID, CALM_ID
 from moodrooms.tests.sockets import connect, frames_until, join, settle
@@ -129,6 +129,17 @@ async def test_the_author_edits_within_ten_minutes_others_and_late_edits_are_ref
     assert [edit async for edit in edits] == ["helo"]
     assert await c.receive_nothing(timeout=0.2)
     await close_all((a, b, c))
+
+
+async def test_a_move_into_another_chat_leaves_the_mood_room_socket_open(visitor):
+    people, sockets, _ = await trio(visitor)
+
+    await tell_of_a_move(people[0].user_id)  # her 1:1 chat in another tab found someone new
+
+    assert await receive(sockets[0]) == MOVE_HANDLED
+    await sockets[0].send_json_to({"type": "typing", "is_typing": True})
+    assert (await receive(sockets[1]))["type"] == "typing"
+    await close_all(sockets)
 
 
 async def test_typing_is_seen_by_the_others_only(visitor):

@@ -4,11 +4,8 @@ import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 
-from chat.events import visitor_group
-from chat.sockets import frame
-from chat.tests.sockets import communicator, expect_close, new_visitors, receive, start
+from chat.tests.sockets import MOVE_HANDLED, communicator, expect_close, new_visitors, receive, start, tell_of_a_move
 from reports.services import BAN_24_HOURS, ban_visitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,18 +53,9 @@ async def test_a_ban_closes_the_banned_visitors_presence_socket_and_no_other(vis
 async def test_a_move_announced_on_the_visitors_group_leaves_the_presence_socket_open(visitor):
     (alice,) = await new_visitors(visitor, 1)
     socket = await presence_socket(alice)
-    group = visitor_group(uuid.UUID(alice.user_id))
-    moved = {
-        "type": "partner.joined",
-        "room_id": str(uuid.uuid4()),
-        "user_ids": [alice.user_id],
-        "common_interests": [],
-    }
 
-    await get_channel_layer().group_send(group, moved)
-    # Events reach a channel in order: this one arrives once the move has been handled.
-    await get_channel_layer().group_send(group, {"type": "socket.frame", "text": frame("after")})
+    await tell_of_a_move(alice.user_id)
 
-    assert await receive(socket) == {"type": "after"}
+    assert await receive(socket) == MOVE_HANDLED
     await still_served(socket)
     await socket.disconnect()

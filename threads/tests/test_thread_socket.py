@@ -4,7 +4,7 @@ typing relayed to the other member, thread_closed to both, a ban closes it."""
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat.tests.sockets import communicator, expect_close, receive
+from chat.tests.sockets import MOVE_HANDLED, communicator, expect_close, receive, tell_of_a_move
 from threads.tests.builders import kept_thread, post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,6 +81,21 @@ async def test_typing_reaches_the_other_member_only(thread):
     assert await alice_socket.receive_nothing(timeout=0.2)
     await alice_socket.send_json_to({"type": "message", "text": "no"})
     assert (await receive(alice_socket))["code"] == "unknown_type"  # messages go over HTTP
+    await alice_socket.disconnect()
+    await bob_socket.disconnect()
+
+
+async def test_a_move_into_another_chat_leaves_the_thread_socket_open(thread):
+    alice, bob, thread_id = thread
+    alice_socket, _ = await open_thread(alice, thread_id)
+    bob_socket, _ = await open_thread(bob, thread_id)
+    await alice_socket.receive_nothing(timeout=0.2)  # let the two sockets find each other
+
+    await tell_of_a_move(alice.user_id)  # her 1:1 chat in another tab found someone new
+
+    assert await receive(alice_socket) == MOVE_HANDLED
+    await alice_socket.send_json_to({"type": "typing", "is_typing": True})
+    assert await receive(bob_socket) == {"type": "typing", "is_typing": True}
     await alice_socket.disconnect()
     await bob_socket.disconnect()
 
