@@ -9,24 +9,20 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 from datetime import timedelta
-from urllib.parse import quote
 from uuid import UUID
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.signed_cookies import SessionStore
-from django.db import connection
 from django.utils import timezone
 
 from chat.models import ChatParticipant, Visitor
 from reports.models import Ban, Report
+from whimsy_project.tests.servers import START_TIMEOUT, daphne, server_env
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +33,6 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-SERVER_START_TIMEOUT = 30
 WAIT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 780}
@@ -64,61 +59,13 @@ navigator.mediaDevices.getUserMedia = () =>
 """
 
 
-def _database_url_for_server() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="module")
-def daphne_server(django_db_setup, django_db_blocker):
-    """daphne serving whimsy_project.asgi on a loopback socket we bound (no port race)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    listener.set_inheritable(True)
-    port = listener.getsockname()[1]
-    with django_db_blocker.unblock():
-        database_url = _database_url_for_server()
-    env = {
-        **os.environ, "DEBUG": "1", "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "whimsy_project.settings",
-        "RESUME_GRACE_SECONDS": str(RESUME_GRACE_SECONDS),
-    }
+def daphne_server(django_db_setup):
+    """daphne serving whimsy_project.asgi on the test database; yields its base URL."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "browser-server.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "whimsy_project.asgi:application"],
-            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()],
-        )
-    listener.close()  # daphne holds its own copy
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, server, log_path)
+    env = server_env(RESUME_GRACE_SECONDS=str(RESUME_GRACE_SECONDS))
+    with daphne(env, ARTIFACTS / "browser-server.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-
-
-def _wait_until_serving(url: str, server: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"daphne exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"daphne did not serve {url} within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}")
 
 
 def _wait_until_server_is_idle(url: str) -> None:
@@ -126,7 +73,7 @@ def _wait_until_server_is_idle(url: str) -> None:
     has left its room (so flushing the tables does not race a leave) and has been written
     off the shared presence set (so the tests that run next do not count our visitors). A
     chat whose page could not say goodbye ends when the grace is over."""
-    deadline = time.monotonic() + RESUME_GRACE_SECONDS + SERVER_START_TIMEOUT
+    deadline = time.monotonic() + RESUME_GRACE_SECONDS + START_TIMEOUT
     while time.monotonic() < deadline:
         with urllib.request.urlopen(url + "/api/presence", timeout=2) as response:
             online = json.load(response)["online"]

@@ -1,4 +1,5 @@
-"""Real daphne processes for the operations tests, serving the test database."""
+"""Real server processes for the tests that need them (daphne, `whimsy_project.serve`),
+serving the test database: their environment, starting daphne, waiting until a server serves."""
 
 import http.cookiejar
 import os
@@ -27,20 +28,29 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def server_env(**extra: str) -> dict:
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "whimsy_project.settings",
-        "DB_POOL_MIN_SIZE": "0",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env.pop("REDIS_URL", None)
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
-    env.update(extra)
+def process_env(**changes: str | None) -> dict:
+    """This process's environment in debug mode, with `changes`; a change to None removes the variable."""
+    env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "whimsy_project.settings", **changes}
     return {key: value for key, value in env.items() if value is not None}
+
+
+def server_env(**changes: str | None) -> dict:
+    """The environment of a server on the test database and this process's Redis (if any)."""
+    defaults = {
+        "DATABASE_URL": database_url(),
+        "DB_POOL_MIN_SIZE": "0",
+        "REDIS_URL": settings.REDIS_URL or None,
+        # A metrics directory belongs to one group of servers: a test that wants one gives its own.
+        "PROMETHEUS_MULTIPROC_DIR": None,
+    }
+    return process_env(**{**defaults, **changes})
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server that binds its own socket (another process may take it first)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -69,7 +79,7 @@ def daphne_process(env: dict, log_path: Path, *args: str):
         )
     listener.close()  # daphne holds its own copy
     try:
-        _wait_until_serving(url, process, log_path)
+        wait_until_serving(url, process, log_path)
         yield url, process
     finally:
         process.terminate()
@@ -80,7 +90,8 @@ def daphne_process(env: dict, log_path: Path, *args: str):
             process.wait(timeout=5)
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    """Until `url` answers /healthz with 200; fails with the end of the log if the process exits or time runs out."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from chat.tests.test_across_processes import HttpVisitor, database_url, free_port, next_frame, wait_until_serving
+from chat.tests.test_across_processes import HttpVisitor, next_frame
+from whimsy_project.tests.servers import free_port, process_env, server_env, wait_until_serving
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -57,12 +58,8 @@ def owner_of_connection(*, server_port: int, client_port: int, candidates: set[i
     return owners.pop()
 
 
-def start_supervisor(port: int, *, workers: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "whimsy_project.serve", "--workers", str(workers), "--port", str(port),
-         "--stop-timeout", "10"],
-        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+def url_of(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 def wait_for_workers(supervisor: subprocess.Popen, count: int, *, other_than: set[int] = frozenset()) -> set[int]:
@@ -86,55 +83,58 @@ def stop(supervisor: subprocess.Popen) -> int:
         return supervisor.wait(timeout=10)
 
 
+def start_serving(log_path: Path, *, workers: int, env: dict) -> tuple[subprocess.Popen, int, set[int]]:
+    """`serve` on a free port, returned once its workers are up and it serves: (supervisor, port, worker pids)."""
+    port = free_port()
+    with open(log_path, "w") as log:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "whimsy_project.serve", "--workers", str(workers), "--port", str(port),
+             "--stop-timeout", "10"],
+            cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        pids = wait_for_workers(supervisor, workers)
+        wait_until_serving(url_of(port), supervisor, log_path)
+    except BaseException:
+        stop(supervisor)
+        raise
+    return supervisor, port, pids
+
+
 def test_it_refuses_several_workers_without_redis():
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     result = subprocess.run(
         [sys.executable, "-m", "whimsy_project.serve", "--workers", "2", "--port", str(free_port())],
-        cwd=PROJECT, env={**env, "DEBUG": "1"}, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT, env=process_env(REDIS_URL=None), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2
     assert "--workers 2 needs REDIS_URL" in result.stderr
 
 
-def test_workers_write_no_access_log_with_client_addresses():
+def test_workers_write_no_access_log_with_client_addresses(tmp_path):
     """daphne's own access log (on by default, to stdout) names each client's address:
     serve turns it off; the request log has no addresses."""
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    port = free_port()
-    supervisor = subprocess.Popen(
-        [sys.executable, "-m", "whimsy_project.serve", "--workers", "1", "--port", str(port)],
-        cwd=PROJECT, env={**env, "DEBUG": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    log_path = tmp_path / "serve.log"
+    supervisor, port, _ = start_serving(log_path, workers=1, env=process_env(REDIS_URL=None))
     try:
-        wait_until_serving(port, supervisor)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+        with urllib.request.urlopen(url_of(port) + "/healthz", timeout=10) as response:
             assert response.status == 200
     finally:
         stop(supervisor)
-    output = supervisor.stdout.read().decode() + supervisor.stderr.read().decode()
+    output = log_path.read_text()
     assert "GET /healthz" not in output and not re.search(r"\d+\.\d+\.\d+\.\d+:\d+ - ", output), output
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-async def test_two_workers_share_one_port_and_a_chat_across_them_works():
+async def test_two_workers_share_one_port_and_a_chat_across_them_works(tmp_path):
     if not settings.REDIS_URL:
         pytest.skip("needs Redis: several processes share the channel layer through it (set REDIS_URL)")
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "PRESENCE_REDIS_KEY": f"whimsy:presence:test:{uuid.uuid4().hex}",
-        "DB_POOL_MIN_SIZE": "0",
-    }
-    port = free_port()
-    supervisor = start_supervisor(port, workers=2, env=env)
+    env = server_env(PRESENCE_REDIS_KEY=f"whimsy:presence:test:{uuid.uuid4().hex}")
+    supervisor, port, workers = await asyncio.to_thread(start_serving, tmp_path / "serve.log", workers=2, env=env)
     try:
-        first, second = sorted(await asyncio.to_thread(wait_for_workers, supervisor, 2))
-        await asyncio.to_thread(wait_until_serving, port, supervisor)
-        alice = await asyncio.to_thread(HttpVisitor, port)
-        bob = await asyncio.to_thread(HttpVisitor, port)
+        first, second = sorted(workers)
+        alice = await asyncio.to_thread(HttpVisitor, url_of(port))
+        bob = await asyncio.to_thread(HttpVisitor, url_of(port))
         room_id = (await asyncio.to_thread(alice.call, "POST", "/api/chat/start"))["room_id"]
         bob_match = await asyncio.to_thread(bob.call, "POST", "/api/chat/start")
         assert bob_match["room_id"] == room_id and bob_match["status"] == "chatting"
@@ -178,21 +178,12 @@ async def test_two_workers_share_one_port_and_a_chat_across_them_works():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_that_dies_is_started_again_and_sigterm_stops_them_all():
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "DB_POOL_MIN_SIZE": "0",
-    }
-    port = free_port()
-    supervisor = start_supervisor(port, workers=1, env=env)
+def test_a_worker_that_dies_is_started_again_and_sigterm_stops_them_all(tmp_path):
+    supervisor, port, (worker,) = start_serving(tmp_path / "serve.log", workers=1, env=server_env())
     try:
-        (worker,) = wait_for_workers(supervisor, 1)
-        wait_until_serving(port, supervisor)
         os.kill(worker, signal.SIGKILL)
         (replacement,) = wait_for_workers(supervisor, 1, other_than={worker})
-        visitor = HttpVisitor(port)  # served again, on the same port
+        visitor = HttpVisitor(url_of(port))  # served again, on the same port
         assert visitor.cookie("csrftoken")
     finally:
         assert stop(supervisor) == 0
@@ -202,12 +193,8 @@ def test_a_worker_that_dies_is_started_again_and_sigterm_stops_them_all():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_workers_stop_when_the_supervisor_is_killed():
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": database_url(), "DB_POOL_MIN_SIZE": "0"}
-    port = free_port()
-    supervisor = start_supervisor(port, workers=1, env=env)
-    (worker,) = wait_for_workers(supervisor, 1)
-    wait_until_serving(port, supervisor)
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path):
+    supervisor, _, (worker,) = start_serving(tmp_path / "serve.log", workers=1, env=server_env())
     supervisor.kill()
     supervisor.wait(timeout=10)
     deadline = time.monotonic() + 30
