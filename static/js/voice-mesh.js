@@ -430,6 +430,7 @@ class Peer {
     this.failed = false;
     this.sender = null;
     this.queue = Promise.resolve(); // signals applied one at a time, in arrival order
+    this.earlyCandidates = []; // candidates that came before any description: added after it
     const pc = new RTCPeerConnection(mesh.iceConfig || {});
     this.pc = pc;
     pc.onicecandidate = ({ candidate }) => {
@@ -507,6 +508,7 @@ class Peer {
       this.ignoreOffer = !this.polite && collision;
       if (this.ignoreOffer) return;
       await pc.setRemoteDescription(description); // a polite collision rolls ours back
+      for (const candidate of this.earlyCandidates.splice(0)) await this.addCandidate(candidate);
       if (description.type === "offer") {
         this.attachTrack(); // the answerer's microphone rides on the offered transceiver
         await pc.setLocalDescription();
@@ -514,11 +516,18 @@ class Peer {
       }
       this.limitSender();
     } else if (kind === VoiceSignalKind.CANDIDATE && payload.candidate) {
-      try {
-        await pc.addIceCandidate(payload.candidate);
-      } catch (error) {
-        if (!this.ignoreOffer) throw error;
-      }
+      // A candidate can only be added once their description is set: one that comes first
+      // (seen in the browser test as "remote description was null") waits for it.
+      if (!pc.remoteDescription) this.earlyCandidates.push(payload.candidate);
+      else await this.addCandidate(payload.candidate);
+    }
+  }
+
+  async addCandidate(candidate) {
+    try {
+      await this.pc.addIceCandidate(candidate);
+    } catch (error) {
+      if (!this.ignoreOffer) throw error;
     }
   }
 
