@@ -74,6 +74,20 @@ async def test_an_ended_room_is_closed_with_4004(visitor):
     await expect_close(socket, 4004)
 
 
+async def test_a_stranger_to_an_open_room_is_closed_with_4003(visitor):
+    alice, mallory = await new_visitors(visitor, 2)
+    room_id = (await start(alice))["room_id"]
+    alice_socket, _ = await open_room(alice, room_id)
+
+    socket = communicator(f"/ws/chat/{room_id}/", mallory)
+    await socket.connect()
+
+    assert (await receive(socket))["code"] == "not_participant"
+    await expect_close(socket, 4003)
+    assert await alice_socket.receive_nothing(timeout=0.2)  # nobody joined her room
+    await alice_socket.disconnect()
+
+
 async def test_a_banned_visitor_is_closed_with_4003(visitor):
     (alice,) = await new_visitors(visitor, 1)
     room_id = (await start(alice))["room_id"]
