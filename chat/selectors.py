@@ -1,8 +1,9 @@
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 from uuid import UUID
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, UUIDField
 from django.utils import timezone
 
 from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
@@ -56,21 +57,37 @@ def access_room_for(*, room_id: UUID, user_id: UUID, open_only: bool, lock: bool
     return participation
 
 
+def raise_why_not_in_open_room(*, room_id: UUID, user_id: UUID) -> NoReturn:
+    """A fast path found no open participation of this user in this open room: raise why."""
+    access_room_for(room_id=room_id, user_id=user_id, open_only=True)
+    raise RoomNotFound("This chat room does not exist or has ended.")  # it ended meanwhile
+
+
 def room_state_for(*, room_id: UUID, user_id: UUID) -> RoomState:
-    """This user's open participation in this open room, or why there is none."""
-    participation = access_room_for(room_id=room_id, user_id=user_id, open_only=True)
-    partner_id = (
-        ChatParticipant.objects.filter(room_id=room_id, left_at__isnull=True)
-        .exclude(user_id=user_id)
-        .values_list("user_id", flat=True)
+    """This user's open participation in this open room, or why there is none.
+
+    One statement (the participation, its room and the partner) on the way of every socket
+    connect; the reasons for a refusal are read only when there is one.
+    """
+    partner = ChatParticipant.objects.filter(room_id=OuterRef("room_id"), left_at__isnull=True).exclude(
+        user_id=user_id
+    )
+    participation = (
+        ChatParticipant.objects.select_related("room")
+        .filter(room_id=room_id, user_id=user_id, left_at__isnull=True)
+        .exclude(room__status=ChatRoom.Status.CLOSED)
+        .annotate(partner_id=Subquery(partner.values("user_id")[:1], output_field=UUIDField()))
+        .order_by("-joined_at")
         .first()
     )
+    if participation is None:
+        raise_why_not_in_open_room(room_id=room_id, user_id=user_id)
     room = participation.room
     return RoomState(
         room_id=room.id,
         participant_id=participation.id,
         status=room.status,
-        partner_id=partner_id,
+        partner_id=participation.partner_id,
         common_interests=room.common_interests,
     )
 

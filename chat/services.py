@@ -13,7 +13,7 @@ from chat.models import ChatMessage, ChatParticipant, ChatRoom, Visitor
 from chat.moderation import active_ban_for
 from chat.names import avatar_for, clean_display_name, display_name_for
 from chat.protocol import clean_client_id, clean_message_text, message_event
-from chat.selectors import access_room_for
+from chat.selectors import access_room_for, raise_why_not_in_open_room
 from whimsy_project import metrics
 from whimsy_project.errors import Banned, NoPartnerYet, RoomClosed, RoomNotFound, WhimsyError
 
@@ -136,8 +136,7 @@ def participant_connect(*, room_id: UUID, user_id: UUID, ip_hash: str) -> None:
         .update(heartbeat_at=timezone.now())
     )
     if not vouched:
-        access_room_for(room_id=room_id, user_id=user_id, open_only=True)  # raises why
-        raise RoomNotFound("This chat room does not exist or has ended.")  # it ended meanwhile
+        raise_why_not_in_open_room(room_id=room_id, user_id=user_id)
 
 
 def participants_heartbeat(*, participant_ids: list[UUID]) -> None:
