@@ -13,6 +13,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -119,6 +120,19 @@ async def gather_limited(coroutines, limit: int) -> list:
 
 
 # --- the relay load -------------------------------------------------------------------
+
+
+async def send_paced(phase: "Phase", rate: float, send: Callable[[], Awaitable[None]]) -> None:
+    """Open loop: `send()` every 1/rate s, from a random offset, until the phase ends; a late
+    send does not delay the next one's due time (the load does not back off with the server)."""
+    interval = 1 / rate
+    due = phase.started + random.random() * interval
+    while due < phase.until:
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await send()
+        due += interval
 
 
 @dataclass
@@ -252,14 +266,7 @@ class RelayLoad:
             await asyncio.sleep(0.2)
 
     async def _open_loop(self, peer: Peer, phase: Phase, rate: float) -> None:
-        interval = 1 / rate
-        due = phase.started + random.random() * interval
-        while due < phase.until:
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await self._send(peer, phase)
-            due += interval
+        await send_paced(phase, rate, lambda: self._send(peer, phase))
 
     async def _closed_loop(self, peer: Peer, phase: Phase) -> None:
         if phase.kind == "signal":

@@ -12,14 +12,13 @@ database, no channel layer) gets the same groups and the same load.
 import argparse
 import asyncio
 import json
-import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import harness
 from bench.harness import emit, ms, note, percentile, ratio
-from bench.load import Phase, api, gather_limited, new_room_id, open_socket, visit
+from bench.load import Phase, api, gather_limited, new_room_id, open_socket, send_paced, visit
 
 SERVERS = ["whimsy", "raw"]
 CATEGORIES = ["motivated", "hopeful", "lonely", "joyful", "calm", "loving", "books"]
@@ -184,14 +183,7 @@ class FanOutLoad:
         return phase
 
     async def _open_loop(self, member: Member, phase: Phase, rate: float) -> None:
-        interval = 1 / rate
-        due = phase.started + random.random() * interval
-        while due < phase.until:
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await self._send(member, phase)
-            due += interval
+        await send_paced(phase, rate, lambda: self._send(member, phase))
 
     async def _closed_loop(self, member: Member, phase: Phase, _rate=None) -> None:
         while time.monotonic() < phase.until:
