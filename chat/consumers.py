@@ -20,8 +20,7 @@ class PresenceConsumer(Socket):
 
     async def authorise(self) -> None:
         if self.visitor_id is not None:
-            self.groups = [visitor_group(self.visitor_id)]  # Channels leaves them at the close
-            await self.channel_layer.group_add(self.groups[0], self.channel_name)
+            await self.listen(visitor_group(self.visitor_id))
 
     async def started(self) -> None:
         presence.watch(self)

@@ -13,7 +13,6 @@ import random
 from datetime import datetime
 from uuid import UUID
 
-
 from chat.events import room_group
 from chat.message_writer import ROOM_MESSAGES, message_writer
 from chat.models import ChatRoom

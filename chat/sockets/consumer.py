@@ -235,6 +235,12 @@ class Socket(LoopConsumer):
     async def abandon(self) -> None:
         """Undo what a refused authorise had done (GroupSocket leaves its groups)."""
 
+    async def listen(self, *groups: str) -> None:
+        """Join these channel-layer groups (Channels leaves `self.groups` at the close)."""
+        self.groups = list(groups)
+        for name in self.groups:
+            await self.channel_layer.group_add(name, self.channel_name)
+
     def start_task(self, coroutine: Coroutine[Any, Any, None], *, name: str = "") -> asyncio.Task:
         """Run a background task for as long as this socket is open; its failure is logged."""
         task = asyncio.get_running_loop().create_task(coroutine, name=name or None)
@@ -313,11 +319,9 @@ class GroupSocket(Socket):
     async def join(self, *, group: str, member: str) -> None:
         """Listen to the group (and the visitor's own group, for bans) before re-reading state."""
         self.group, self.member = group, member
-        self.groups = [group, visitor_group(self.visitor_id)]
         self.directory = directory.Directory()
         self.reconnecting: dict[str, asyncio.Task] = {}
-        for name in self.groups:
-            await self.channel_layer.group_add(name, self.channel_name)
+        await self.listen(group, visitor_group(self.visitor_id))
 
     async def abandon(self) -> None:
         for name in getattr(self, "groups", ()):
