@@ -12,8 +12,13 @@ from whimsy_project.errors import WhimsyError
 
 
 # Text the server trims and then refuses when nothing is left: "contains a visible
-# character" (and, as every DRF text field, no NUL character), stated as a pattern.
-NOT_BLANK = RegexValidator(r"^[^\x00]*[^\s\x00][^\x00]*$", message="This field cannot be empty or only whitespace.")
+# character" (and, as every DRF text field, no NUL character), stated as a pattern. The
+# whitespace is spelt out as Python's str.strip() knows it: `\s` means less in the
+# schema's (ECMA-262) patterns than in Python's (U+001C-U+001F, U+0085).
+PYTHON_WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = RegexValidator(
+    rf"^[^\x00]*[^{PYTHON_WHITESPACE}\x00][^\x00]*$", message="This field cannot be empty or only whitespace."
+)
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 
 

@@ -33,3 +33,25 @@ def test_the_schema_is_valid_and_documents_every_api_route(tmp_path):
     responses = paths["/api/chat/message"]["post"]["responses"]
     assert set(responses) == {"200", "201", "400", "403", "404", "409", "429", "503"}
     assert responses["429"] == {"$ref": "#/components/responses/Error429"}
+
+
+def test_a_not_blank_fields_pattern_refuses_exactly_what_the_server_refuses(tmp_path):
+    """The schema's pattern and the server's check agree on every character: what the
+    server trims away as whitespace (str.strip) the pattern does not count as visible."""
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(out))
+    schemas = yaml.safe_load(out.read_text())["components"]["schemas"]
+    patterns = {
+        field["pattern"]
+        for schema in schemas.values()
+        for field in schema.get("properties", {}).values()
+        if "not only whitespace" in field.get("description", "")
+    }
+    assert len(patterns) == 1  # a message's text, a thread message's body: one rule
+    pattern = patterns.pop()
+    # Clients read it as ECMA-262, where \s, \w, \d and \b mean less than in Python.
+    assert not re.search(r"\\[sSwWdDbB]", pattern), pattern
+    pattern = re.compile(pattern)
+    for code in range(1, 0x3001):
+        character = chr(code)
+        assert bool(pattern.match(character)) == bool(character.strip()), hex(code)
