@@ -218,6 +218,10 @@ export class ChatRoom {
   // the stranger is told at once.
   leaveOnClose() {
     if (!this.roomId || !(this.state === "searching" || this.state === "chatting")) return;
+    // Both ways, as either can be cut short while the page goes: the frame is on its way
+    // before the socket's close, the keepalive request outlives the page. A second leave
+    // finds the room over and does nothing.
+    if (this.socket) this.socket.send({ type: Frame.LEAVE });
     postOnUnload("/api/chat/leave", { room_id: this.roomId });
   }
 
