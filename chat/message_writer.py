@@ -13,10 +13,11 @@ stored while the last one is announced; announcements wait for the ones before t
 
 The announcement is the kind's group event (the 1:1 room's chat.message, as for messages
 posted over HTTP), sent by the sender's socket to every socket of its group
-(GroupSocket.send_to_group): the ones of this process its directory knows directly, every
-other one through the group's group_send (so also a socket whose `socket.here` has not
-reached the sender yet). Their order with the relayed signals is then the order sent.
-Groups are announced concurrently; one group's messages one after another.
+(GroupSocket.send_to_group): straight to the channels its directory knows, with no round
+trip through the group's membership; a socket that joined a moment ago and is not known
+yet catches up from the database once it is (the kind's `announcements_since`). Their
+order with the relayed signals is then the order sent. Groups are announced
+concurrently; one group's messages one after another.
 """
 
 import asyncio

@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 from uuid import UUID
 
@@ -121,6 +121,16 @@ def room_messages_page(
     if after is not None and not page.items:
         return MessagePage(messages=[], next_before=after)
     return MessagePage(messages=page.items, next_before=page.items[0].id if page.has_older else None)
+
+
+CATCH_UP_LIMIT = 500  # a socket's catch-up covers seconds; a flood beyond this is in the history
+
+
+def room_messages_since(*, room_id: UUID, since: datetime) -> list[ChatMessage]:
+    """The room's messages stored since `since`, oldest first (at most the newest CATCH_UP_LIMIT):
+    what a room socket may have missed while its peers did not know it yet."""
+    newest = ChatMessage.objects.filter(room_id=room_id, timestamp__gte=since).order_by("-timestamp", "-id")
+    return newest[:CATCH_UP_LIMIT][::-1]
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from chat.protocol import (
     TYPING_TRUE,
     MessageFrame,
     SignalFrame,
+    message_event,
     signal_frame,
 )
-from chat.selectors import room_state_for
+from chat.selectors import room_messages_since, room_state_for
 from chat.services import NewMessage, participant_connect, participants_heartbeat
 from chat.sockets import GroupSocket, frame
 from chat.sockets.database import run_in_database
@@ -123,6 +124,10 @@ class RoomConsumer(GroupSocket):
         participant_ids = [socket.state.participant_id for socket in sockets if socket.status != CLOSED]
         if participant_ids:
             await run_in_database(participants_heartbeat, participant_ids=participant_ids)
+
+    async def announcements_since(self, since: datetime) -> list[dict]:
+        messages = await run_in_database(room_messages_since, room_id=self.room_id, since=since)
+        return [message_event(message) for message in messages]
 
     async def member_lost(self, member: str, *, since: datetime) -> bool:
         if self.status == CLOSED:

@@ -30,7 +30,7 @@ from moodrooms.protocol import (
     room_joined_frame,
     typing_frame,
 )
-from moodrooms.selectors import access_session_for, members_of
+from moodrooms.selectors import access_session_for, members_of, session_messages_since
 from moodrooms.services import (
     NewSessionMessage,
     session_leave,
@@ -151,6 +151,15 @@ class SessionSocket(VoiceSocketMixin, GroupSocket):
 
     async def member_resumed(self, member: str) -> None:
         await self.send(frame("user_resumed", user_id=member))
+
+    async def announcements_since(self, since: datetime) -> list[dict]:
+        page = await run_in_database(
+            session_messages_since, session_id=self.session_id, user_id=self.visitor_id, since=since
+        )
+        return [
+            {"type": "socket.frame", "text": new_message_frame(message, reactions=page.reactions.get(message.id))}
+            for message in page.messages
+        ]
 
     async def member_lost(self, member: str, *, since: datetime) -> bool:
         return await run_in_database(session_member_lost, session_id=self.session_id, user_id=UUID(member), since=since)

@@ -2,13 +2,14 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from chat.paging import keyset_page
+from chat.selectors import CATCH_UP_LIMIT
 from moodrooms.models import Category, ChatSession, MessageReaction, SessionMessage, SessionParticipant
 from moodrooms.protocol import REACTION_EMOJI
 from whimsy_project.errors import InvalidInput, NotMember, SessionNotFound
@@ -92,6 +93,19 @@ def session_messages_page(
         reactions=reactions_of(message_ids=[message.id for message in page.items], user_id=user_id),
         # A catch-up after a message pages forwards only: nothing older is offered.
         next_before=page.items[0].id if page.has_older and after is None else None,
+    )
+
+
+def session_messages_since(*, session_id: UUID, user_id: UUID, since: datetime) -> MessagePage:
+    """The messages of the session this member may see stored since `since`, oldest first (at
+    most the newest CATCH_UP_LIMIT): what a member's socket may have missed while its peers
+    did not know it yet."""
+    newest = visible_messages(session_id=session_id, user_id=user_id).filter(created_at__gte=since)
+    messages = newest.order_by("-created_at", "-id")[:CATCH_UP_LIMIT][::-1]
+    return MessagePage(
+        messages=messages,
+        reactions=reactions_of(message_ids=[message.id for message in messages], user_id=user_id),
+        next_before=None,
     )
 
 

@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Coroutine
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -62,6 +63,9 @@ logger = logging.getLogger(__name__)
 LOST_RETRY_SECONDS = 5.0  # a member lost during a database outage is ended when it is back
 # When a newcomer's channel is full, the answers to its hello wait this long, then this long, ...
 HERE_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+# A catch-up reaches this far behind a join: other machines' clocks, and a message's
+# timestamp taken in its batch's transaction a moment before the commit.
+CATCH_UP_SLACK_SECONDS = 5.0
 
 # Timers of members lost while no other socket of their group was here to time them out.
 _orphan_timers: set[asyncio.Task] = set()
@@ -283,6 +287,7 @@ class GroupSocket(Socket):
     member: str = ""
     done: bool = False
     resume_counted: bool = False
+    last_announced: float = 0.0  # when send_to_group last ran (wall clock)
 
     # --- hooks for socket kinds -------------------------------------------------------
 
@@ -304,6 +309,13 @@ class GroupSocket(Socket):
         """Every HEARTBEAT_SECONDS, with this process's open sockets of this kind (chat.sockets.
         upkeep): vouch for their members in one statement, through the kind's service."""
 
+    async def announcements_since(self, since: datetime) -> list[dict]:
+        """The events `send_to_group` announced to this socket's group since `since` (for a
+        kind whose messages go through chat.message_writer: its stored messages, as events),
+        as this member may see them. A socket asks for them when a peer may have missed it
+        (see `send_to_group`)."""
+        raise NotImplementedError(f"{type(self).__name__} announces, so it must say what it announced")
+
     async def member_lost(self, member: str, *, since: datetime) -> bool:
         """End a member that has not come back within the grace, through the kind's service;
         True if this call ended it (counted in whimsy_partners_lost_total).
@@ -319,6 +331,7 @@ class GroupSocket(Socket):
     async def join(self, *, group: str, member: str) -> None:
         """Listen to the group (and the visitor's own group, for bans) before re-reading state."""
         self.group, self.member = group, member
+        self.joined_at = time.time()  # (wall clock: peers on other machines compare it with theirs)
         self.directory = directory.Directory()
         self.reconnecting: dict[str, asyncio.Task] = {}
         await self.listen(group, visitor_group(self.visitor_id))
@@ -336,7 +349,9 @@ class GroupSocket(Socket):
         liveness.watch()
         upkeep.watch()
         try:
-            await self.channel_layer.group_send(self.group, self._presence_event("socket.hello"))
+            await self.channel_layer.group_send(
+                self.group, {**self._presence_event("socket.hello"), "joined": self.joined_at}
+            )
         except OUTAGE_ERRORS:  # unknown to the group, it would relay nothing: the page tries again
             logger.warning("%s: could not say hello during an outage", type(self).__name__, exc_info=True)
             await self.send(error_frame(ServiceUnavailable.code, ServiceUnavailable.default_detail))
@@ -381,29 +396,24 @@ class GroupSocket(Socket):
     async def send_to_group(self, event: dict) -> None:
         """Every socket of the group, this one and this member's other tabs included.
 
-        This socket and the ones of this process it knows of get the event handed over;
-        every other socket of the group through the group's group_send, which carries the
-        served channels (`served`) so they skip that copy. The group's own membership, not
-        the directory, decides who hears it: a socket whose `socket.here` has not reached
-        this one yet (it just connected) is not missed. Like group_send, a full channel
-        drops its copy; any other failure of the channel layer is raised, so the caller can
-        tell its sender.
+        Straight to the channels the directory knows (a hand-over for this process's
+        sockets), with no round trip through the group's membership. A socket that joined
+        but is not in the directory yet misses it, and is told to catch up from the
+        database once it is (`_may_have_missed`, `socket_catch_up`): the announcement was
+        made after its commit, and the catch-up reads after the peer is known, so it finds
+        it. A closing socket no longer hears hellos, so it announces through the group
+        itself. Like group_send, a full channel drops its copy (the history has it); any
+        other failure of the channel layer is raised, so the caller can tell its sender.
         """
-        served = []
-        if self.authorised:
-            served.append(self.channel_name)
-            await self._hand_over(self, event)  # (closing meanwhile, it must not cost the others their copy)
+        if self.closing or not self.authorised:
+            return await self.channel_layer.group_send(self.group, event)
+        self.last_announced = time.time()
+        await self._hand_over(self, event)  # (closing meanwhile, it must not cost the others their copy)
         for channel in self.directory.all_channels():
-            local = directory.socket_here(channel)
-            if local is not None:
-                served.append(channel)
-                await self._hand_over(local, event)
-        await self.channel_layer.group_send(self.group, {**event, "served": served})
-
-    async def dispatch(self, message):
-        if self.channel_name in message.get("served", ()):
-            return  # handed over already by a socket of this process (send_to_group)
-        await super().dispatch(message)
+            try:
+                await self._deliver(channel, event)
+            except ChannelFull:
+                metrics.DELIVERY_FAILURES.inc()
 
     async def _deliver(self, channel: str, event: dict) -> None:
         local = directory.socket_here(channel)
@@ -430,12 +440,20 @@ class GroupSocket(Socket):
         # `resumed`: the newcomer's member was reconnecting here; the newcomer counts its resume
         # once, however many sockets of the group saw it.
         resumed = event["member"] in self.reconnecting
-        here = {**self._presence_event("socket.here"), "resumed": resumed}
+        new = not self.directory.knows(event["channel"])
+        # Known first, answered after: what this socket announces from now on reaches the
+        # newcomer, and what it announced before is stored before the newcomer hears `here`.
+        await self._seen(event)
+        here = {
+            **self._presence_event("socket.here"),
+            "resumed": resumed,
+            # (A process of the previous release sends no `joined`: catch up to be safe.)
+            "catch_up": new and self._may_have_missed(joined=event.get("joined", 0.0)),
+        }
         try:
             await self._deliver(event["channel"], here)
         except ChannelFull:  # a connect storm filled the newcomer's inbox: answer once it drains
             self.start_task(self._answer_hello_later(event["channel"], here), name=f"here to {event['member']}")
-        await self._seen(event)
 
     async def _answer_hello_later(self, channel: str, here: dict) -> None:
         for delay in HERE_RETRY_DELAYS:
@@ -452,7 +470,35 @@ class GroupSocket(Socket):
         if event.get("resumed") and not self.resume_counted:
             self.resume_counted = True
             metrics.RESUMES.inc()
+        new = not self.directory.knows(event["channel"])
         await self._seen(event)
+        if event.get("catch_up"):
+            self._catch_up(since=self.joined_at)
+        if new and self._may_have_missed(joined=self.joined_at):
+            # What this socket announced before it knew the peer went past it.
+            catch_up = {"type": "socket.catch.up", "since": self.joined_at}
+            try:
+                await self._deliver(event["channel"], catch_up)
+            except ChannelFull:
+                metrics.DELIVERY_FAILURES.inc()
+
+    async def socket_catch_up(self, event):
+        if self.authorised:
+            self._catch_up(since=event["since"])
+
+    def _may_have_missed(self, *, joined: float) -> bool:
+        """Whether a socket that joined at `joined` may have missed this socket's announcements
+        (made before it was in the directory)."""
+        return self.last_announced >= joined - CATCH_UP_SLACK_SECONDS
+
+    def _catch_up(self, *, since: float) -> None:
+        """Hand this socket what its group announced since `since` (its client shows each once)."""
+        cutoff = datetime.fromtimestamp(since - CATCH_UP_SLACK_SECONDS, tz=dt_timezone.utc)
+        self.start_task(self._hand_over_announcements_since(cutoff), name="catch up")
+
+    async def _hand_over_announcements_since(self, cutoff: datetime) -> None:
+        for event in await self.announcements_since(cutoff):
+            await self._hand_over(self, event)
 
     async def socket_bye(self, event):
         if not self.authorised:

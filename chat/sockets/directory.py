@@ -10,7 +10,8 @@ process when the socket is local) with no lookup per frame.
 A new socket is in the group (and hears everything sent to it) before its hello goes
 out, but the others only relay to it once they have heard the hello (a signal to a
 member not heard of is refused: PartnerNotConnected). Announcements (send_to_group) go
-through the group itself beyond the sockets of this process, so they reach it anyway.
+to the directory too; one made before a socket was known is caught up from the database
+once it is (GroupSocket.send_to_group says how).
 """
 
 import weakref
@@ -81,6 +82,9 @@ class Directory:
     def channels_except(self, member: str) -> tuple[str, ...]:
         """Every channel of every other member (a relay to "everyone else")."""
         return tuple(channel for other, channels in self._channels.items() if other != member for channel in channels)
+
+    def knows(self, channel: str) -> bool:
+        return channel in self._member_of
 
     def all_channels(self) -> tuple[str, ...]:
         return tuple(self._member_of)

@@ -1,14 +1,16 @@
 """Helpers for driving the full ASGI application as browsers would (not a test module)."""
 
+import asyncio
 import json
 import uuid
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from chat.events import visitor_group
-from chat.sockets import frame
+from chat.sockets import GroupSocket, frame
 
 from whimsy_project.asgi import application
 
@@ -104,3 +106,28 @@ async def tell_of_a_move(user_id: str) -> None:
     moved = {"type": "partner.joined", "room_id": str(uuid.uuid4()), "user_ids": [user_id], "common_interests": []}
     await get_channel_layer().group_send(group, moved)
     await get_channel_layer().group_send(group, {"type": "socket.frame", "text": frame(MOVE_HANDLED["type"])})
+
+
+def hold(monkeypatch, event_type: str) -> list:
+    """Hold back every event of this type (socket.hello, socket.here) any group socket gets,
+    as a slow channel layer would; `release` hands them on."""
+    held = []
+
+    async def held_back(socket, event):
+        held.append((socket, event))
+
+    monkeypatch.setattr(GroupSocket, get_handler_name({"type": event_type}), held_back)
+    return held
+
+
+async def release(monkeypatch, held: list, event_type: str, *, count: int) -> None:
+    """Once `count` events are held, hand them to their sockets' real handler, in order."""
+    for _ in range(int(TIMEOUT / 0.01)):
+        if len(held) >= count:
+            break
+        await asyncio.sleep(0.01)
+    assert len(held) == count, held
+    monkeypatch.undo()
+    handler = getattr(GroupSocket, get_handler_name({"type": event_type}))
+    for socket, event in held:
+        await handler(socket, event)

@@ -7,7 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chat.tests.sockets import MOVE_HANDLED, communicator, expect_close, new_visitors, receive, tell_of_a_move
+from chat.tests.sockets import (
+    MOVE_HANDLED,
+    communicator,
+    expect_close,
+    hold,
+    new_visitors,
+    receive,
+    release,
+    tell_of_a_move,
+)
 from moodrooms.models import MessageEdit, SessionMessage, SessionParticipant
 from moodrooms.tests.factories import BOOKS_ID, CALM_ID
 from moodrooms.tests.sockets import connect, frames_until, join, settle
@@ -66,6 +75,36 @@ async def test_a_message_is_acked_to_its_sender_and_reaches_everyone_with_its_re
     assert await receive(a) == {"type": "message_ack", "client_id": "a-1", "id": first["id"]}
     assert await b.receive_nothing(timeout=0.2)
     await close_all((a, b, c))
+
+
+async def test_a_message_sent_before_a_new_tabs_hello_was_heard_reaches_it_once_with_its_reactions(
+    visitor, monkeypatch
+):
+    (alice, bob, carol), (a, b, c), _ = await trio(visitor)
+    hellos = hold(monkeypatch, "socket.hello")  # the members' sockets have not heard bob's new tab yet
+    tab, _ = await connect(bob, CALM_ID)
+    await a.send_json_to({"type": "message", "text": "anyone?", "client_id": "a-1"})
+    sent = (await frames_until(a, "message_ack", "new_message"))["new_message"]["message"]
+    for socket in (b, c):
+        assert (await receive(socket))["message"]["id"] == sent["id"]
+    await c.send_json_to({"type": "react", "message_id": sent["id"], "emoji": "❤️"})
+    for socket in (a, b, c, tab):  # a reaction goes through the group itself: the tab hears it
+        assert (await receive(socket))["type"] == "reaction"
+    assert await tab.receive_nothing(timeout=0.2)  # the message went past the tab
+
+    await release(monkeypatch, hellos, "socket.hello", count=4)  # alice's, bob's, carol's sockets and the tab's own
+    # The catch-up reaches a little behind the join (other stored messages come again: the
+    # page shows each once, by id), in order, each once.
+    caught_up = [await receive(tab)]
+    while not await tab.receive_nothing(timeout=0.3):
+        caught_up.append(await receive(tab))
+    assert {f["type"] for f in caught_up} == {"new_message"}
+    messages = [f["message"] for f in caught_up]
+    assert len({m["id"] for m in messages}) == len(messages) and messages[-1]["id"] == sent["id"]
+    assert messages[-1]["reactions"] == [{"emoji": "❤️", "count": 1, "mine": False}]
+    for socket in (a, b, c):
+        assert await socket.receive_nothing(timeout=0.3)
+    await close_all((a, b, c, tab))
 
 
 async def test_a_reply_to_a_message_of_another_room_is_refused_and_nothing_is_stored(visitor):
