@@ -25,14 +25,15 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from channels.consumer import get_handler_name
-from channels.exceptions import ChannelFull
+from channels.exceptions import ChannelFull, StopConsumer
+from channels.layers import get_channel_layer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
 from chat import presence
 from chat.events import visitor_group
-from chat.sockets import directory, liveness, shutdown, upkeep
+from chat.sockets import directory, inbox, liveness, shutdown, upkeep
 from chat.sockets.frames import (
     CLOSE_FORBIDDEN,
     CLOSE_FRAME_TOO_LARGE,
@@ -81,6 +82,35 @@ class LoopConsumer(AsyncWebsocketConsumer):
     thread that owns them, before and after the call; so the hop is skipped.
     """
 
+    events: "inbox.Events | None" = None
+
+    async def __call__(self, scope, receive, send):
+        """As Channels' consumer, but with the Redis layer its events come from this process's
+        inbox (chat.sockets.inbox) rather than a receive of its own that a close cancels."""
+        layer = get_channel_layer(self.channel_layer_alias)
+        process_inbox = inbox.inbox_for(layer)
+        if process_inbox is None:
+            return await super().__call__(scope, receive, send)
+        self.scope, self.channel_layer, self.base_send = scope, layer, send
+        self.channel_name = await layer.new_channel()
+        process_inbox.open(self)
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            process_inbox.close(self)
+
+    def event_arrived(self, message: dict) -> None:
+        """An event from the channel layer (the inbox): handled after the ones before it."""
+        if self.events is None:
+            self.events = inbox.Events(self, capacity=self.channel_layer.get_capacity(self.channel_name))
+        self.events.add(message)
+
+    def channel_layer_failed(self) -> None:
+        """The channel layer went away under the socket (chat.sockets.Socket tells the page)."""
+
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -126,22 +156,18 @@ class Socket(LoopConsumer):
 
     # --- the machinery ----------------------------------------------------------------
 
-    async def __call__(self, scope, receive, send):
+    def channel_layer_failed(self) -> None:
+        # Tell the page, which reconnects (and resumes) once the layer is back; the close
+        # then runs the socket's disconnect as any close does.
+        if not self.closing:
+            asyncio.get_running_loop().create_task(self._close_for_the_outage())
+
+    async def _close_for_the_outage(self) -> None:
         try:
-            await super().__call__(scope, receive, send)
-        except OUTAGE_ERRORS:
-            if not self.authorised:
-                raise
-            # The channel layer's receive failed under the socket (Redis went away). Channels
-            # would end the consumer without its disconnect, leaving its tasks running: tell
-            # the page, which reconnects and resumes, and clean up as after a close.
-            logger.warning("%s: the channel layer failed; closing", type(self).__name__, exc_info=True)
-            try:
-                await self.send(error_frame(ServiceUnavailable.code, ServiceUnavailable.default_detail))
-                await self.close(code=CLOSE_SERVICE_UNAVAILABLE, reason=ServiceUnavailable.code)
-            except Exception:  # the connection went too
-                logger.debug("could not tell the page", exc_info=True)
-            await self.disconnect(CLOSE_SERVICE_UNAVAILABLE)
+            await self.send(error_frame(ServiceUnavailable.code, ServiceUnavailable.default_detail))
+            await self.close(code=CLOSE_SERVICE_UNAVAILABLE, reason=ServiceUnavailable.code)
+        except Exception:  # the connection went too
+            logger.debug("could not tell the page", exc_info=True)
 
     async def connect(self):
         # Accept first: a refusal before the handshake reaches browsers as a bare 1006,
