@@ -108,8 +108,9 @@ class LoopConsumer(AsyncWebsocketConsumer):
             self.events = inbox.Events(self, capacity=self.channel_layer.get_capacity(self.channel_name))
         self.events.add(message)
 
-    def channel_layer_failed(self) -> None:
-        """The channel layer went away under the socket (chat.sockets.Socket tells the page)."""
+    def outage_met(self) -> None:
+        """PostgreSQL or Redis went away under the socket, outside a frame's handling (an event's
+        handler, the inbox's reader): chat.sockets.Socket tells the page and closes."""
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
@@ -156,9 +157,22 @@ class Socket(LoopConsumer):
 
     # --- the machinery ----------------------------------------------------------------
 
-    def channel_layer_failed(self) -> None:
-        # Tell the page, which reconnects (and resumes) once the layer is back; the close
-        # then runs the socket's disconnect as any close does.
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except OUTAGE_ERRORS:
+            if not self.authorised:
+                raise
+            # A handler met PostgreSQL or Redis down (or the channel layer's own receive failed).
+            # Channels would end the consumer without its disconnect, leaving its tasks running
+            # and its visitor counted online: tell the page, which reconnects and resumes, and
+            # clean up as after a close.
+            logger.warning("%s: an outage under the socket; closing", type(self).__name__, exc_info=True)
+            await self._close_for_the_outage()
+            await self.disconnect(CLOSE_SERVICE_UNAVAILABLE)
+
+    def outage_met(self) -> None:
+        # The consumer lives on: the close runs its disconnect as any close does.
         if not self.closing:
             asyncio.get_running_loop().create_task(self._close_for_the_outage())
 

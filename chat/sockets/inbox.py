@@ -15,7 +15,8 @@ cancelled with a socket. A socket's events wait in a small queue of its own whil
 handled, so they keep their order; like the layer's own buffer it holds `capacity` events
 and drops the oldest beyond. A message for a channel no socket here holds any more is
 dropped, as the layer would drop it. If Redis goes away, every socket is told
-(`channel_layer_failed`: the page reconnects), and the reader tries again each second.
+(`outage_met`: the page reconnects), and the reader tries again each second; so is a socket
+whose event handler meets PostgreSQL or Redis down.
 
 The in-memory layer (the embedded default) keeps Channels' own receive: its queues lose
 nothing to a cancel.
@@ -61,7 +62,7 @@ class Inbox:
             except OUTAGE_ERRORS:
                 logger.warning("the channel layer is unreachable: closing this process's sockets", exc_info=True)
                 for socket in list(self.sockets.values()):
-                    socket.channel_layer_failed()
+                    socket.outage_met()
                 await asyncio.sleep(OUTAGE_RETRY_SECONDS)
                 continue
             for channel in to if isinstance(to, list) else (to,):
@@ -89,6 +90,9 @@ class Events:
                 message = self.waiting.popleft()
                 try:
                     await self.socket.dispatch(message)
+                except OUTAGE_ERRORS:
+                    logger.warning("%s: an outage while handling an event", type(self.socket).__name__, exc_info=True)
+                    self.socket.outage_met()
                 except Exception:  # one event's failure must not strand the ones after it
                     logger.exception("%s: handling a %s event failed", type(self.socket).__name__, message.get("type"))
         finally:
