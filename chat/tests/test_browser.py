@@ -60,11 +60,12 @@ navigator.mediaDevices.getUserMedia = () =>
 
 
 @pytest.fixture(scope="module")
-def daphne_server(django_db_setup):
-    """daphne serving whimsy_project.asgi on the test database; yields its base URL."""
+def daphne_server(request, django_db_setup):
+    """daphne serving whimsy_project.asgi on the test database; yields its base URL. Its log is
+    one per test module (browser-server-<module>.log), so a later module keeps an earlier one's."""
     ARTIFACTS.mkdir(exist_ok=True)
     env = server_env(RESUME_GRACE_SECONDS=str(RESUME_GRACE_SECONDS))
-    with daphne(env, ARTIFACTS / "browser-server.log") as url:
+    with daphne(env, ARTIFACTS / f"browser-server-{request.module.__name__}.log") as url:
         yield url
 
 
