@@ -422,14 +422,7 @@ class GroupSocket(Socket):
         recipient's channel is full (the others still got it).
         """
         channels = self.directory.channels_of(to) if to is not None else self.directory.channels_except(self.member)
-        full = False
-        for channel in channels:
-            try:
-                await self._deliver(channel, event)
-            except ChannelFull:
-                full = True
-                metrics.DELIVERY_FAILURES.inc()
-        if full:
+        if await self._deliver_to(channels, event):
             raise DeliveryFailed("A recipient's connection is not keeping up; try again.")
         return len(channels)
 
@@ -449,11 +442,19 @@ class GroupSocket(Socket):
             return await self.channel_layer.group_send(self.group, event)
         self.last_announced = time.time()
         await self._hand_over(self, event)  # (closing meanwhile, it must not cost the others their copy)
-        for channel in self.directory.all_channels():
+        await self._deliver_to(self.directory.all_channels(), event)
+
+    async def _deliver_to(self, channels: tuple[str, ...], event: dict) -> int:
+        """Deliver to each channel; how many were full (each counted in whimsy_delivery_failures_total:
+        the others still got it)."""
+        full = 0
+        for channel in channels:
             try:
                 await self._deliver(channel, event)
             except ChannelFull:
+                full += 1
                 metrics.DELIVERY_FAILURES.inc()
+        return full
 
     async def _deliver(self, channel: str, event: dict) -> None:
         local = directory.socket_here(channel)
@@ -516,11 +517,7 @@ class GroupSocket(Socket):
             self._catch_up(since=self.joined_at)
         if new and self._may_have_missed(joined=self.joined_at):
             # What this socket announced before it knew the peer went past it.
-            catch_up = {"type": "socket.catch.up", "since": self.joined_at}
-            try:
-                await self._deliver(event["channel"], catch_up)
-            except ChannelFull:
-                metrics.DELIVERY_FAILURES.inc()
+            await self._deliver_to((event["channel"],), {"type": "socket.catch.up", "since": self.joined_at})
 
     async def socket_catch_up(self, event):
         if self.authorised:
