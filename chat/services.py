@@ -153,7 +153,7 @@ def visitor_lock(*, user_id: UUID, ip_hash: str = "", create: bool) -> Visitor |
     (in turn) the one row, with no unique-violation to retry.
     """
     if not create:
-        return Visitor.objects.select_for_update().filter(id=user_id).first()
+        return Visitor.objects.select_for_update(no_key=True).filter(id=user_id).first()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     upsert = Visitor.objects.raw(
         "INSERT INTO visitors (id, first_seen, last_seen, ip_hash, display_name, avatar)"

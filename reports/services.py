@@ -46,7 +46,7 @@ def report_create(*, reporter_id: UUID, room_id: UUID, reason: str, details: str
     if not partners:
         raise NoPartnerToReport()
     (reported_id,) = partners  # a room is joined once: it never holds more than two people
-    reported = Visitor.objects.select_for_update().get(id=reported_id)
+    reported = Visitor.objects.select_for_update(no_key=True).get(id=reported_id)
     if Report.objects.filter(reporter_id=reporter_id, room=room).exists():
         raise AlreadyReported()
     try:
@@ -74,7 +74,7 @@ def report_thread_create(*, reporter_id: UUID, thread_id: str, reason: str, deta
     The thread's last messages are copied into the report, as for a room.
     """
     thread = thread_for_member(thread_id=thread_id, user_id=reporter_id, ended_too=True)
-    reported = Visitor.objects.select_for_update().get(id=thread.partner_of(reporter_id))
+    reported = Visitor.objects.select_for_update(no_key=True).get(id=thread.partner_of(reporter_id))
     if Report.objects.filter(reporter_id=reporter_id, thread=thread).exists():
         raise AlreadyReported("You have already reported this person's thread.")
     roles = {reporter_id: "reporter", reported.id: "reported"}
@@ -121,7 +121,7 @@ def report_session_create(
     )
     if not shared:
         raise NotRoommate()
-    reported = Visitor.objects.select_for_update().get(id=reported_user_id)
+    reported = Visitor.objects.select_for_update(no_key=True).get(id=reported_user_id)
     if Report.objects.filter(reporter_id=reporter_id, session_id=session_id, reported_user=reported).exists():
         raise AlreadyReported("You have already reported this person in this room.")
     roles = {reporter_id: "reporter", reported.id: "reported"}
@@ -154,7 +154,7 @@ def ban_visitor(
     *, visitor_id: UUID, duration: timedelta | None, by: AbstractBaseUser | None, reason: str = ""
 ) -> Ban:
     """A moderator's ban (duration None = permanent); the visitor's open reports are settled by it."""
-    visitor = Visitor.objects.select_for_update().get(id=visitor_id)
+    visitor = Visitor.objects.select_for_update(no_key=True).get(id=visitor_id)
     ban = _impose_ban(visitor=visitor, duration=duration, by=by, reason=reason)
     Report.objects.filter(reported_user=visitor, status=Report.Status.OPEN).update(
         status=Report.Status.ACTIONED, handled_by=by, handled_at=ban.created_at

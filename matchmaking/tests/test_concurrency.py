@@ -4,15 +4,18 @@ PostgreSQL only: SQLite has no row locks, so these would prove nothing there.
 """
 
 import random
+import threading
 import time
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from chat.models import ChatParticipant, ChatRoom
-from conftest import run_concurrently
-from matchmaking.services import find_available_room, settle_waiting_user
+from chat.models import ChatMessage, ChatParticipant, ChatRoom
+from chat.services import NewMessage, PostedMessage, messages_store
+from conftest import run_concurrently, wait_for_a_lock_wait
+from matchmaking.services import find_available_room, leave_room, settle_waiting_user
+from whimsy_project.errors import RoomClosed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +122,59 @@ def test_mixed_modes_and_interests_under_concurrency_keep_the_invariants():
     for mode, room_id in pairs:
         modes_by_room.setdefault(room_id, set()).add(mode)
     assert all(len(modes) == 1 for modes in modes_by_room.values())
+
+
+def test_a_batch_of_messages_waits_for_a_leave_in_progress_and_is_refused_once_it_commits():
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    find_available_room(user_id=alice)
+    room_id = find_available_room(user_id=bob).room_id
+    left = threading.Event()
+
+    def leave_or_write(i: int):
+        if i == 0:
+            with transaction.atomic():
+                leave_room(user_id=alice, room_id=room_id)
+                left.set()
+                wait_for_a_lock_wait()  # the batch waits for this Leave to commit
+            return None
+        assert left.wait(10)
+        batch = [NewMessage(room_id=room_id, sender_id=bob, text=f"late {k}", client_id=f"b-{k}") for k in range(2)]
+        return messages_store(messages=batch)
+
+    _, results = run_concurrently(leave_or_write, 2)
+
+    assert [type(r) for r in results] == [RoomClosed, RoomClosed]
+    assert not ChatMessage.objects.filter(room_id=room_id).exists()
+
+
+def test_writers_racing_a_leave_neither_deadlock_nor_store_after_it():
+    """The sockets' batches (one writer per server process) and a Leave, at once, many times:
+    no deadlock (a Leave locks the visitor, then the room; a batch locks the room, then its
+    foreign keys share the visitor), nothing stored after the Leave returned, and every stored
+    message, and only those, answered as stored."""
+    for round_ in range(10):
+        alice, bob = uuid.uuid4(), uuid.uuid4()
+        find_available_room(user_id=alice)
+        room_id = find_available_room(user_id=bob).room_id
+        held_when_left: list[int] = []
+
+        def write_or_leave(i: int) -> int:
+            if i == 0:
+                time.sleep(random.uniform(0.005, 0.02))
+                leave_room(user_id=alice, room_id=room_id)
+                held_when_left.append(ChatMessage.objects.filter(room_id=room_id).count())
+                return 0
+            stored = 0
+            for n in range(1000):
+                batch = [NewMessage(room_id=room_id, sender_id=(alice, bob)[i % 2], text=f"{i}.{n}.{k}", client_id=None)
+                         for k in range(3)]  # fmt: skip
+                results = messages_store(messages=batch)
+                stored += sum(isinstance(r, PostedMessage) and r.created for r in results)
+                if any(isinstance(r, RoomClosed) for r in results):
+                    assert all(isinstance(r, RoomClosed) for r in results)  # a batch is all in or all out
+                    return stored
+            raise AssertionError("the Leave never reached the writers")
+
+        stored = run_concurrently(write_or_leave, 5)
+
+        assert ChatMessage.objects.filter(room_id=room_id).count() == held_when_left[0] == sum(stored), round_
