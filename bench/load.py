@@ -5,9 +5,15 @@ room socket's contract (docs/protocol.md): `message` (text, client_id) answered 
 `message_ack` to the sender and `new_message` to the partner, and `signal` (kind, payload)
 relayed to the partner. The sender's clock time travels in the text or payload, so one-way
 latency is measured at the partner's receipt (one machine, one clock).
+
+The generator's own pauses would count as the server's latency: a full garbage collection
+of this process (a thousand sockets' objects) stopped it for ~100 ms, and a phase's p99
+was then mostly whether one fell inside it. So a phase runs with the collector off, what
+lived before it frozen out of later scans, and collects after it.
 """
 
 import asyncio
+import gc
 import http.client
 import json
 import random
@@ -243,19 +249,25 @@ class RelayLoad:
         phase = Phase(number=len(self.phases) + 1, kind=kind, closed_loop=rate_per_pair is None)
         self.phases[phase.number] = phase
         self.current = phase
-        phase.started = time.monotonic()
-        phase.until = phase.started + seconds
-        if rate_per_pair is None:
-            senders = [self._closed_loop(peer, phase) for peer in self.peers]
-        else:
-            senders = [self._open_loop(peer, phase, rate_per_pair / 2) for peer in self.peers]
-        await asyncio.gather(*senders)
-        drain_until = time.monotonic() + drain
-        while time.monotonic() < drain_until:
-            expected_acks = phase.sent if kind == "message" else 0
-            if phase.delivered >= phase.sent and phase.acked >= expected_acks:
-                break
-            await asyncio.sleep(0.05)
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        try:
+            phase.started = time.monotonic()
+            phase.until = phase.started + seconds
+            if rate_per_pair is None:
+                senders = [self._closed_loop(peer, phase) for peer in self.peers]
+            else:
+                senders = [self._open_loop(peer, phase, rate_per_pair / 2) for peer in self.peers]
+            await asyncio.gather(*senders)
+            drain_until = time.monotonic() + drain
+            while time.monotonic() < drain_until:
+                expected_acks = phase.sent if kind == "message" else 0
+                if phase.delivered >= phase.sent and phase.acked >= expected_acks:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            gc.enable()
         self.current = None
         return phase
 

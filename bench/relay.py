@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pairs", type=int, default=500)
     parser.add_argument("--rates", type=float, nargs="*", default=[2, 10, 20], help="messages/s per pair")
     parser.add_argument("--seconds", type=float, default=10, help="length of each phase")
+    parser.add_argument("--warmup-seconds", type=float, default=3, help="unmeasured traffic before the first phase")
     parser.add_argument("--kinds", nargs="+", default=["signal", "message"], choices=["message", "signal"])
     parser.add_argument("--servers", nargs="+", default=SERVERS, choices=SERVERS)
     args = parser.parse_args(argv)
@@ -79,6 +80,11 @@ async def _measure(name: str, args) -> dict:
         note(f"relay: {name} on port {server.port}, connecting {args.pairs} pairs")
         load = RelayLoad(pair_up(await _connect(server, name, args.pairs)))
         pairs = len(load.peers) // 2
+        if args.warmup_seconds:
+            # Steady chat is measured, not the aftermath of all sockets connecting at once: the
+            # server's first collections of the young generation then scan every new socket's
+            # objects (a 70 ms pause seen at 1,000 sockets), once.
+            await load.run_phase(kind=args.kinds[0], seconds=args.warmup_seconds, rate_per_pair=min(args.rates or [2]))
         cpu_before = server.cpu_seconds()
         for kind in args.kinds:
             overloaded_at = None
@@ -143,4 +149,4 @@ def _compare(results: dict, args) -> None:
                 )
     if ("message", "open-2") in ours:
         emit("relay", "latency_p99_ms_at_2_per_pair", ours[("message", "open-2")]["latency_p99_ms"],
-             kind="message", server="whimsy", target="< 50 ms at 500 pairs")
+             kind="message", server="whimsy", target="< 30 ms at 500 pairs")

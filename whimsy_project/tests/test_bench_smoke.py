@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = {
     "matchmaking": ["--clients", "4", "--seconds", "2"],
     "start": ["--workers", "1", "2", "--clients", "4", "--seconds", "1", "--sequential", "5", "--repeat", "1"],
-    "relay": ["--pairs", "5", "--seconds", "1", "--rates", "4"],
+    "relay": ["--pairs", "5", "--seconds", "1", "--rates", "4", "--warmup-seconds", "0.5"],
     "moodrooms": ["--sessions", "3", "--members", "3", "--seconds", "1"],
     "connections": ["--connections", "20", "--settle-seconds", "0.5"],
     "presence": ["--watchers", "10", "--churn", "5", "--seconds", "2"],
