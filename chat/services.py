@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from functools import partial
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -95,32 +95,39 @@ def _store_in_a_transaction(messages: list[NewMessage], rows: list[ChatMessage])
 
 # The transaction's three queries as one statement. The rooms are locked in id order and
 # their status is read from the locked rows, so a Leave that committed first is seen. The
-# rows come with ids and stamps made in Python, so RETURNING id tells which went in; a
-# client_id stored by someone else meanwhile fails the unique constraint, as a bulk insert would.
+# stamps are the database clock's once every room is locked (`locked`), plus a microsecond
+# per message in arrival order: a batch that waited for another writer's lock is stamped
+# after that writer's messages, so history's (stamp, id) order is the order stored. Ids are
+# made in Python, so RETURNING tells which rows went in; a client_id stored by someone else
+# meanwhile fails the unique constraint, as a bulk insert would.
 _STORE_SQL = """
 WITH rooms AS (
     SELECT id, status FROM chat_rooms WHERE id = ANY(%(room_ids)s::uuid[]) ORDER BY id FOR UPDATE
+), locked AS (
+    SELECT clock_timestamp() AS at FROM (SELECT count(*) FROM rooms) AS every_room_locked
 ), existing AS (
     SELECT id, room_id, sender_id, message, timestamp, is_system, client_id FROM chat_messages
     WHERE room_id = ANY(%(room_ids)s::uuid[]) AND client_id = ANY(%(client_ids)s::varchar[])
 ), inserted AS (
     INSERT INTO chat_messages (id, room_id, sender_id, message, timestamp, is_system, client_id)
-    SELECT new.id, new.room_id, new.sender_id, new.message, new.timestamp, false, new.client_id
+    SELECT new.id, new.room_id, new.sender_id, new.message, locked.at + new.ord * interval '1 microsecond',
+           false, new.client_id
     FROM unnest(%(ids)s::uuid[], %(rooms)s::uuid[], %(senders)s::uuid[], %(texts)s::text[],
-                %(stamps)s::timestamptz[], %(client_ids_of_rows)s::varchar[])
-         AS new(id, room_id, sender_id, message, timestamp, client_id)
+                %(client_ids_of_rows)s::varchar[]) WITH ORDINALITY
+         AS new(id, room_id, sender_id, message, client_id, ord)
+    CROSS JOIN locked
     JOIN rooms ON rooms.id = new.room_id AND rooms.status = 'active'
     WHERE NOT EXISTS (
         SELECT FROM existing WHERE existing.room_id = new.room_id AND existing.client_id = new.client_id
         AND existing.sender_id IS NOT DISTINCT FROM new.sender_id
     )
-    RETURNING id
+    RETURNING id, timestamp
 )
 SELECT 'room', id, status, NULL::uuid, NULL::uuid, NULL::timestamptz, NULL::boolean, NULL::varchar FROM rooms
 UNION ALL
 SELECT 'stored', id, message, room_id, sender_id, timestamp, is_system, client_id FROM existing
 UNION ALL
-SELECT 'inserted', id, NULL, NULL, NULL, NULL, NULL, NULL FROM inserted
+SELECT 'inserted', id, NULL, NULL, NULL, timestamp, NULL, NULL FROM inserted
 """
 
 
@@ -130,13 +137,9 @@ def _store_in_one_statement(messages: list[NewMessage], rows: list[ChatMessage])
     for row in rows:
         firsts.setdefault(_client_key(row) if row.client_id is not None else id(row), row)
     candidates = list(firsts.values())
-    now = timezone.now()
-    for row in candidates:
-        row.timestamp = now
-    untie_stamps(candidates)
     status_of: dict[UUID, str] = {}
     stored: dict[tuple, ChatMessage] = {}
-    inserted: set[UUID] = set()
+    stamp_of: dict[UUID, datetime] = {}
     with connection.cursor() as cursor:
         cursor.execute(_STORE_SQL, {
             "room_ids": sorted({m.room_id for m in messages}),
@@ -145,7 +148,6 @@ def _store_in_one_statement(messages: list[NewMessage], rows: list[ChatMessage])
             "rooms": [row.room_id for row in candidates],
             "senders": [row.sender_id for row in candidates],
             "texts": [row.message for row in candidates],
-            "stamps": [row.timestamp for row in candidates],
             "client_ids_of_rows": [row.client_id for row in candidates],
         })  # fmt: skip
         for what, id_, text, room_id, sender_id, stamp, is_system, client_id in cursor.fetchall():
@@ -158,11 +160,13 @@ def _store_in_one_statement(messages: list[NewMessage], rows: list[ChatMessage])
                 )  # fmt: skip
                 stored[_client_key(existing)] = existing
             else:
-                inserted.add(id_)
+                stamp_of[id_] = stamp
     results, created = _posted_or_refused(messages, rows, status_of=status_of, stored=stored)
-    if {row.id for row in created} != inserted:
+    if {row.id for row in created} != stamp_of.keys():
         # Committed already: an ack must never stand for a message that is not stored.
         raise RuntimeError("the statement stored other messages than the batch's rule says")
+    for row in created:
+        row.timestamp = stamp_of[row.id]
     _count_stored(created)
     return results
 
@@ -202,25 +206,19 @@ def _count_stored(created: list[ChatMessage]) -> None:
         transaction.on_commit(partial(metrics.MESSAGES_STORED.labels(kind="room").inc, len(created)))
 
 
-def untie_stamps(rows: list, *, group: str = "room_id", stamp: str = "timestamp") -> list:
+def untie_timestamps(created: list, *, group: str = "room_id", stamp: str = "timestamp") -> None:
     """History is ordered by (stamp, id) and ids are random: one group's messages of a batch
-    (rows of one model; a 1:1 room's, a mood room's) must have strictly increasing stamps in
-    the order they arrived. The clock gives non-decreasing ones; a tie (same microsecond)
-    moves the later message 1 µs on. The rows moved."""
+    (bulk-created rows of one model; a 1:1 room's, a mood room's) must have strictly increasing
+    stamps in the order they arrived. The clock gives non-decreasing ones; a tie (same
+    microsecond) moves the later message 1 µs on."""
     last: dict[UUID, object] = {}
     moved = []
-    for row in rows:
+    for row in created:
         key, previous = getattr(row, group), last.get(getattr(row, group))
         if previous is not None and getattr(row, stamp) <= previous:
             setattr(row, stamp, previous + timedelta(microseconds=1))
             moved.append(row)
         last[key] = getattr(row, stamp)
-    return moved
-
-
-def untie_timestamps(created: list, *, group: str = "room_id", stamp: str = "timestamp") -> None:
-    """untie_stamps for rows bulk-created already (auto_now_add stamped them): the moved stamps are saved."""
-    moved = untie_stamps(created, group=group, stamp=stamp)
     if moved:
         type(moved[0]).objects.bulk_update(moved, [stamp])
 

@@ -147,6 +147,32 @@ def test_a_batch_of_messages_waits_for_a_leave_in_progress_and_is_refused_once_i
     assert not ChatMessage.objects.filter(room_id=room_id).exists()
 
 
+def test_a_batch_that_waited_for_another_writer_is_stamped_after_its_messages():
+    """History and its paging go by (stamp, id): a message stored later must not carry an
+    earlier stamp, or a page read in between would skip it for good."""
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    find_available_room(user_id=alice)
+    room_id = find_available_room(user_id=bob).room_id
+    locked = threading.Event()
+
+    def write(i: int):
+        if i == 0:  # a writer (another process's) holds the room first and stores after the wait
+            with transaction.atomic():
+                ChatRoom.objects.select_for_update().get(id=room_id)
+                locked.set()
+                wait_for_a_lock_wait()
+                return messages_store(messages=[NewMessage(room_id=room_id, sender_id=alice, text="first", client_id="a")])
+        assert locked.wait(10)
+        return messages_store(messages=[NewMessage(room_id=room_id, sender_id=bob, text="second", client_id="b")])
+
+    (first,), (second,) = run_concurrently(write, 2)
+
+    assert second.message.timestamp > first.message.timestamp
+    history = ChatMessage.objects.filter(room_id=room_id).order_by("timestamp", "id")
+    assert [(m.message, m.timestamp) for m in history] == [
+        ("first", first.message.timestamp), ("second", second.message.timestamp),
+    ]  # fmt: skip
+
 def test_writers_racing_a_leave_neither_deadlock_nor_store_after_it():
     """The sockets' batches (one writer per server process) and a Leave, at once, many times:
     no deadlock (a Leave locks the visitor, then the room; a batch locks the room, then its
