@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from reports.models import Report
 from reports.services import report_create, report_session_create, report_thread_create
 from threads.models import THREAD_ID_LENGTH
-from whimsy_project.api import ExactlyOneOf, StrictUUIDField, validated_input
+from whimsy_project.api import NOT_BLANK, ExactlyOneOf, StrictUUIDField, validated_input
 from whimsy_project.ratelimit import enforce, report_limit
 
 
@@ -18,7 +18,10 @@ class ReportCreateApi(APIView):
         companions = {"session_id": ("reported_user_id",)}  # a mood room report says who
         room_id = StrictUUIDField(required=False, help_text="a 1:1 chat room (or give thread_id or session_id)")
         thread_id = serializers.CharField(
-            required=False, max_length=THREAD_ID_LENGTH, help_text="a keep-in-touch thread (or give room_id)"
+            required=False,
+            max_length=THREAD_ID_LENGTH,
+            validators=[NOT_BLANK],
+            help_text="a keep-in-touch thread (or give room_id)",
         )
         session_id = StrictUUIDField(required=False, help_text="a mood room (with reported_user_id)")
         reported_user_id = StrictUUIDField(
