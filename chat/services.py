@@ -72,21 +72,21 @@ def messages_store(*, messages: list[NewMessage]) -> list[PostedMessage | Whimsy
         ChatMessage(room_id=m.room_id, sender_id=m.sender_id, message=m.text, client_id=m.client_id) for m in messages
     ]
     if connection.vendor == "postgresql":
-        return _store_in_one_statement(messages, rows)
-    return _store_in_a_transaction(messages, rows)
+        return _store_in_one_statement(rows)
+    return _store_in_a_transaction(rows)
 
 
 @transaction.atomic
-def _store_in_a_transaction(messages: list[NewMessage], rows: list[ChatMessage]) -> list:
-    room_ids = sorted({message.room_id for message in messages})
+def _store_in_a_transaction(rows: list[ChatMessage]) -> list:
+    room_ids = sorted({row.room_id for row in rows})
     locked = ChatRoom.objects.select_for_update().filter(id__in=room_ids).order_by("id")  # one lock order
     status_of = dict(locked.values_list("id", "status"))
     stored: dict[tuple, ChatMessage] = {}
-    client_ids = {message.client_id for message in messages if message.client_id is not None}
+    client_ids = {row.client_id for row in rows if row.client_id is not None}
     if client_ids:
         for existing in ChatMessage.objects.filter(room_id__in=room_ids, client_id__in=client_ids):
             stored[_client_key(existing)] = existing
-    results, created = _posted_or_refused(messages, rows, status_of=status_of, stored=stored)
+    results, created = _posted_or_refused(rows, status_of=status_of, stored=stored)
     ChatMessage.objects.bulk_create(created)
     untie_timestamps(created)
     _count_stored(created)
@@ -131,7 +131,7 @@ SELECT 'inserted', id, NULL, NULL, NULL, timestamp, NULL, NULL FROM inserted
 """
 
 
-def _store_in_one_statement(messages: list[NewMessage], rows: list[ChatMessage]) -> list:
+def _store_in_one_statement(rows: list[ChatMessage]) -> list:
     # Only a client_id's first copy in the batch goes in; the later ones are answered with it.
     firsts = {}
     for row in rows:
@@ -142,8 +142,8 @@ def _store_in_one_statement(messages: list[NewMessage], rows: list[ChatMessage])
     stamp_of: dict[UUID, datetime] = {}
     with connection.cursor() as cursor:
         cursor.execute(_STORE_SQL, {
-            "room_ids": sorted({m.room_id for m in messages}),
-            "client_ids": sorted({m.client_id for m in messages if m.client_id is not None}),
+            "room_ids": sorted({row.room_id for row in rows}),
+            "client_ids": sorted({row.client_id for row in rows if row.client_id is not None}),
             "ids": [row.id for row in candidates],
             "rooms": [row.room_id for row in candidates],
             "senders": [row.sender_id for row in candidates],
@@ -161,7 +161,7 @@ def _store_in_one_statement(messages: list[NewMessage], rows: list[ChatMessage])
                 stored[_client_key(existing)] = existing
             else:
                 stamp_of[id_] = stamp
-    results, created = _posted_or_refused(messages, rows, status_of=status_of, stored=stored)
+    results, created = _posted_or_refused(rows, status_of=status_of, stored=stored)
     if {row.id for row in created} != stamp_of.keys():
         # Committed already: an ack must never stand for a message that is not stored.
         raise RuntimeError("the statement stored other messages than the batch's rule says")
@@ -175,18 +175,18 @@ def _client_key(message: ChatMessage) -> tuple:
     return (message.room_id, message.sender_id, message.client_id)
 
 
-def _posted_or_refused(messages: list[NewMessage], rows: list[ChatMessage], *, status_of: dict, stored: dict):
+def _posted_or_refused(rows: list[ChatMessage], *, status_of: dict, stored: dict):
     """Each message's result, in order, and the rows that are new: a client_id stored already
     (or earlier in the batch) answers with its message; an active room takes the message;
     any other status refuses it."""
     results: list[PostedMessage | WhimsyError] = []
     created: list[ChatMessage] = []
-    for message, row in zip(messages, rows):
+    for row in rows:
         key = _client_key(row)
-        if message.client_id is not None and key in stored:
+        if row.client_id is not None and key in stored:
             results.append(PostedMessage(message=stored[key], created=False))
             continue
-        status = status_of.get(message.room_id)
+        status = status_of.get(row.room_id)
         if status is None:
             results.append(RoomNotFound())
         elif status == ChatRoom.Status.CLOSED:
@@ -194,7 +194,7 @@ def _posted_or_refused(messages: list[NewMessage], rows: list[ChatMessage], *, s
         elif status == ChatRoom.Status.WAITING:
             results.append(NoPartnerYet())
         else:
-            if message.client_id is not None:
+            if row.client_id is not None:
                 stored[key] = row
             created.append(row)
             results.append(PostedMessage(message=row, created=True))
